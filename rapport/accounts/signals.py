@@ -1,0 +1,41 @@
+"""Every authentication success, failure and sign-out goes to the audit trail (ASVS 5.0 16.3.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+
+from rapport.accounts.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
+
+
+def _practice_public_id(user: Any) -> Any:
+    practice = getattr(user, "practice", None)
+    return practice.public_id if practice is not None else None
+
+
+@receiver(user_logged_in)
+def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        now = timezone.now().timestamp()
+        request.session[SESSION_LOGIN_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+    audit_record(actor=user, action=Action.LOGIN, object_type="accounts.user", object_id=user.public_id, practice_id=_practice_public_id(user), request=request)
+
+
+@receiver(user_logged_out)
+def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return
+    audit_record(actor=user, action=Action.LOGOUT, object_type="accounts.user", object_id=user.public_id, practice_id=_practice_public_id(user), request=request)
+
+
+@receiver(user_login_failed)
+def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    # The attempted identifier and password are deliberately not recorded (ASVS 5.0 16.2.5).
+    audit_record(actor=None, action=Action.LOGIN_FAILED, object_type="accounts.user", request=request)

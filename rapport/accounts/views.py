@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from rapport.accounts.models import STAFF_ROLES
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where a person lands after signing in: staff in the workspace, clients in the portal."""
+    if request.user.role in STAFF_ROLES:  # type: ignore[union-attr]
+        return redirect("workspace:home")
+    return redirect("portal:home")

@@ -1,0 +1,144 @@
+"""The hash chain over audit events: canonical form, hashing and verification (no Django).
+
+hash = SHA-256(prev_hash ‖ canonical JSON of the event), with sorted keys and UTC ISO timestamps
+(RELIABILITY.md A5). Changing, deleting or reordering an event breaks a link that ``verify`` names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class ChainedEvent:
+    seq: int
+    public_id: str
+    occurred_at: datetime
+    actor_id: int | None
+    actor_role: str
+    action: str
+    practice_id: str | None
+    client_id: str | None
+    object_type: str
+    object_id: str | None
+    ip_address: str | None
+    detail: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+def canonical(
+    *,
+    public_id: str,
+    occurred_at: datetime,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    practice_id: str | None,
+    client_id: str | None,
+    object_type: str,
+    object_id: str | None,
+    ip_address: str | None,
+    detail: dict[str, object],
+) -> bytes:
+    if occurred_at.tzinfo is None:
+        raise ValueError("audit timestamps must be aware")
+    body = {
+        "public_id": public_id,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_role": actor_role,
+        "action": action,
+        "practice_id": practice_id,
+        "client_id": client_id,
+        "object_type": object_type,
+        "object_id": object_id,
+        "ip_address": ip_address,
+        "detail": detail,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def link_hash(prev_hash: str, canonical_bytes: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_bytes).hexdigest()
+
+
+def event_hash(event: ChainedEvent) -> str:
+    return link_hash(
+        event.prev_hash,
+        canonical(
+            public_id=event.public_id,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            actor_role=event.actor_role,
+            action=event.action,
+            practice_id=event.practice_id,
+            client_id=event.client_id,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            ip_address=event.ip_address,
+            detail=event.detail,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    public_id: str
+    kind: str  # "edited" | "broken_link"
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    head: str
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) -> VerifyResult:
+    """Walk the chain in sequence order and report every event whose content or link is wrong.
+
+    An edited event no longer matches its own hash. A deleted event leaves the next one pointing at
+    a hash that is not its predecessor's. Two swapped events each point at the wrong predecessor.
+    """
+    problems: list[Problem] = []
+    previous_hash = GENESIS
+    previous_seq: int | None = None
+    seen: dict[str, int] = {}
+    checked = 0
+    for event in events:
+        checked += 1
+        if event_hash(event) != event.hash:
+            problems.append(
+                Problem(event.seq, event.public_id, "edited", f"event #{event.seq} ({event.public_id}) was altered: its content no longer matches its hash")
+            )
+        if event.prev_hash != previous_hash:
+            if event.prev_hash in seen:
+                where = f"it follows event #{seen[event.prev_hash]} in the chain, so events were reordered"
+            elif previous_seq is None:
+                where = "it should be the first event, so earlier events were deleted"
+            else:
+                where = f"an event between #{previous_seq} and #{event.seq} was deleted, or events were reordered"
+            problems.append(
+                Problem(event.seq, event.public_id, "broken_link", f"event #{event.seq} ({event.public_id}) does not link to its predecessor: {where}")
+            )
+        seen[event.hash] = event.seq
+        previous_hash = event.hash
+        previous_seq = event.seq
+    if expected_head is not None and expected_head != previous_hash:
+        problems.append(
+            Problem(previous_seq or 0, "", "head_mismatch", f"the chain ends at {previous_hash}, not at the anchored head {expected_head}: events were removed from the end or the chain was rebuilt")
+        )
+    return VerifyResult(checked=checked, head=previous_hash, problems=problems)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from rapport.audit.verification import audit_chain_verify
+
+
+class Command(BaseCommand):
+    help = "Verify the audit trail's hash chain; exits non-zero and names each broken event."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--head", help="the head hash recorded earlier (e.g. from a previous run) that the chain must end at")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = audit_chain_verify(expected_head=options.get("head"))
+        if not result.ok:
+            for problem in result.problems:
+                self.stderr.write(problem.message)
+            raise CommandError(f"audit chain broken: {len(result.problems)} problem(s) in {result.checked} events")
+        self.stdout.write(f"audit chain ok: {result.checked} events, head {result.head}")

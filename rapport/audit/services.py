@@ -1,0 +1,84 @@
+"""Writing audit events. Call :func:`audit_record` inside the transaction of the write it describes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from rapport.audit.chain import GENESIS, canonical, link_hash
+from rapport.audit.models import Action, AuditEvent
+
+# Any fixed 64-bit number: the advisory lock that serialises appends to the chain on PostgreSQL.
+# Without it concurrent appends fork the chain (RELIABILITY.md A5: 1,803 of 2,400 links broken).
+_CHAIN_LOCK_KEY = 0x5241505041554454  # "RAPPAUDT"
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _as_uuid_str(value: uuid.UUID | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: Action | str,
+    object_type: str,
+    object_id: uuid.UUID | str | None = None,
+    practice_id: uuid.UUID | str | None = None,
+    client_id: uuid.UUID | str | None = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain.
+
+    Inside a service, this joins the service's transaction, so the write and its audit event
+    commit or roll back together. Called on its own (a read in a view), it opens a short
+    transaction of its own. ``detail`` must hold no clinical text: field names and counts only.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        # On SQLite the IMMEDIATE transaction already holds the database's single write lock.
+        previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        event = AuditEvent(
+            occurred_at=timezone.now(),
+            actor=user,
+            actor_role=getattr(user, "role", "") if user is not None else "system",
+            action=str(action),
+            practice_id=_as_uuid_str(practice_id),
+            client_id=_as_uuid_str(client_id),
+            object_type=object_type,
+            object_id=_as_uuid_str(object_id),
+            ip_address=_client_ip(request),
+            detail=detail or {},
+            prev_hash=previous,
+        )
+        event.hash = link_hash(
+            previous,
+            canonical(
+                public_id=str(event.public_id),
+                occurred_at=event.occurred_at,
+                actor_id=user.pk if user is not None else None,
+                actor_role=event.actor_role,
+                action=event.action,
+                practice_id=event.practice_id,
+                client_id=event.client_id,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                ip_address=event.ip_address,
+                detail=event.detail,
+            ),
+        )
+        event.save()
+    return event

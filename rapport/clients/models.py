@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rapport.core.fields import EncryptedTextField
+from rapport.core.models import BaseModel
+from rapport.core.timezones import validate_time_zone
+
+
+class Client(BaseModel):
+    """A person in therapy at a practice. Each partner of a couple is a client of their own."""
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="clients")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="client")
+    full_name = models.CharField(max_length=150)
+    preferred_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField()
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [models.UniqueConstraint(fields=["practice", "email"], name="client_unique_email_per_practice")]
+
+    def __str__(self) -> str:
+        return self.preferred_name or self.full_name
+
+
+class CaseKind(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual"
+    COUPLE = "couple", "Couple"
+
+
+class CaseStatus(models.TextChoices):
+    CONSULTATION = "consultation", "Consultation"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class Case(BaseModel):
+    """One course of therapy: one client, or two partners, with one primary therapist."""
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(max_length=16, choices=CaseKind.choices)
+    primary_therapist = models.ForeignKey("practice.Therapist", on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.CONSULTATION)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The therapist's working formulation: clinical text, so encrypted and never shown to clients.
+    summary = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["practice", "primary_therapist", "status"], name="case_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} case {self.public_id}"
+
+
+class CaseMember(BaseModel):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="members")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="memberships")
+    position = models.PositiveSmallIntegerField(default=1, help_text="1, or 1 and 2 for the partners of a couple.")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "client"], name="casemember_unique_client"),
+            models.UniqueConstraint(fields=["case", "position"], name="casemember_unique_position"),
+        ]

@@ -1,0 +1,80 @@
+"""The one place that decides who may see which case (ARCHITECTURE.md, "Confidentiality first").
+
+Outsiders (another practice, a therapist not treating, a client not in the case) get 404, so a
+case's existence is not revealed. Insiders of the practice whose role does not give access to
+clinical records (practice admin; a supervisor until the case consents to supervision) get 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from rapport.accounts.models import Role
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
+from rapport.clients.models import Case, CaseMember
+
+
+def _user_practice_id(user: Any) -> int | None:
+    return getattr(user, "practice_id", None) if user.is_authenticated else None
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Cases this user may open: their own as a client, their caseload as a therapist."""
+    practice_id = _user_practice_id(user)
+    if practice_id is None:
+        return Case.objects.none()
+    base = Case.objects.filter(practice_id=practice_id)
+    if user.role == Role.THERAPIST:
+        return base.filter(primary_therapist__user=user)
+    if user.role == Role.CLIENT:
+        return base.filter(Q(members__client__user=user)).distinct()
+    return Case.objects.none()
+
+
+def case_get_for_user(user: Any, public_id: uuid.UUID | str) -> Case:
+    """One case if the user may see it; 404 for outsiders, 403 for insiders without the right."""
+    try:
+        case = Case.objects.select_related("practice", "primary_therapist").get(public_id=public_id)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such case") from None
+    practice_id = _user_practice_id(user)
+    if practice_id is None or case.practice_id != practice_id:
+        raise Http404("No such case")
+    if user.role == Role.THERAPIST:
+        if case.primary_therapist.user_id != user.pk:
+            raise Http404("No such case")
+        return case
+    if user.role == Role.CLIENT:
+        if not CaseMember.objects.filter(case=case, client__user=user).exists():
+            raise Http404("No such case")
+        return case
+    raise PermissionDenied("Your role does not give access to clinical records.")
+
+
+def case_members(case: Case) -> QuerySet[CaseMember]:
+    return case.members.select_related("client").order_by("position")
+
+
+def case_read_for_user(user: Any, public_id: uuid.UUID | str, *, request: HttpRequest | None = None) -> Case:
+    """Fetch a case for display and record the read against each client whose record it is."""
+    case = case_get_for_user(user, public_id)
+    # One short transaction for all of the case's clients: on SQLite, one write lock, not two.
+    with transaction.atomic():
+        for member in case_members(case):
+            audit_record(
+                actor=user,
+                action=Action.VIEW,
+                object_type="clients.case",
+                object_id=case.public_id,
+                practice_id=case.practice.public_id,
+                client_id=member.client.public_id,
+                request=request,
+            )
+    return case

@@ -1,0 +1,123 @@
+"""A fictional demo practice. Every person, address and note here is invented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+
+from rapport.accounts.models import Role, User
+from rapport.clients.models import CaseStatus
+from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
+from rapport.practice.models import Practice, Therapist
+from rapport.practice.services import practice_create, staff_user_create, supervision_create
+
+DEMO_PASSWORD = "harbourlight-demo-2026"  # noqa: S105  (a published demo password for fictional accounts)
+PRACTICE_SLUG = "harbourlight"
+
+# Fixed base32 TOTP secrets so the demo works without a phone (see docs/install.md); fictional only.
+STAFF = [
+    ("admin@harbourlight.example", "Nadia Okonkwo", Role.PRACTICE_ADMIN, "HARBOURLIGHTADMINDEMOSECRETAAAAA"),
+    ("elena@harbourlight.example", "Dr. Elena Varga", Role.THERAPIST, "HARBOURLIGHTELENADEMOSECRETAAAAA"),
+    ("sam@harbourlight.example", "Sam Whitlock", Role.THERAPIST, "HARBOURLIGHTSAMWDEMOSECRETAAAAAA"),
+    ("ruth@harbourlight.example", "Dr. Ruth Adeyemi", Role.SUPERVISOR, "HARBOURLIGHTRUTHDEMOSECRETAAAAAA"),
+]
+
+CLIENTS_WITH_ACCOUNTS = {"jordan.pike@mail.example", "alex.moreau@mail.example", "casey.moreau@mail.example"}
+
+
+def _summary(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Command(BaseCommand):
+    help = "Create the fictional demo practice (refuses to run in production)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo_seed refuses to run with RAPPORT_ENV=production: it creates fictional people with a published password.")
+        if Practice.objects.filter(slug=PRACTICE_SLUG).exists():
+            self.stdout.write("The demo practice already exists; nothing to do.")
+        else:
+            self._seed()
+            self.stdout.write(self.style.SUCCESS("Demo practice created."))
+        self._print_logins()
+
+    @transaction.atomic
+    def _seed(self) -> None:
+        practice = practice_create(
+            actor=None,
+            name="Harbourlight Counselling",
+            slug=PRACTICE_SLUG,
+            time_zone="America/Toronto",
+            tagline="Individual and couples therapy in Toronto and online.",
+            about="A small practice where the relationship comes first: we agree on goals together and check, session by session, that therapy is working for you.",
+            contact_email="hello@harbourlight.example",
+            crisis_resources=[
+                {"name": "9-8-8 Suicide Crisis Helpline", "contact": "call or text 988", "note": "24/7, anywhere in Canada"},
+                {"name": "Emergency services", "contact": "911", "note": "if you or someone else is in immediate danger"},
+            ],
+        )
+        users: dict[str, User] = {}
+        for email, name, role, secret in STAFF:
+            user = staff_user_create(actor=None, practice=practice, email=email, full_name=name, role=role, password=DEMO_PASSWORD)
+            TOTP.activate(user, secret)
+            RecoveryCodes.activate(user)
+            users[email] = user
+        elena = Therapist.objects.get(user=users["elena@harbourlight.example"])
+        sam = Therapist.objects.get(user=users["sam@harbourlight.example"])
+        elena.credentials, elena.bio = "PhD, Registered Psychologist", "Works with anxiety, low mood and couples in transition, using emotionally focused and cognitive approaches."
+        sam.credentials, sam.bio = "MSW, Registered Social Worker", "Works with grief, life changes and couples who want to communicate better."
+        elena.save(update_fields=["credentials", "bio"])
+        sam.save(update_fields=["credentials", "bio"])
+        supervision_create(actor=None, supervisor=users["ruth@harbourlight.example"], therapist=sam)
+
+        def client(name: str, email: str) -> Any:
+            created = client_create(actor=None, practice=practice, full_name=name, email=email)
+            if email in CLIENTS_WITH_ACCOUNTS:
+                client_account_create(actor=None, client=created, password=DEMO_PASSWORD)
+            return created
+
+        jordan = client("Jordan Pike", "jordan.pike@mail.example")
+        priya = client("Priya Raman", "priya.raman@mail.example")
+        alex = client("Alex Moreau", "alex.moreau@mail.example")
+        casey = client("Casey Moreau", "casey.moreau@mail.example")
+        tom = client("Tom Becker", "tom.becker@mail.example")
+        lina = client("Lina Haddad", "lina.haddad@mail.example")
+        client("Marcus Lee", "marcus.lee@mail.example")  # booked a consultation only; no case yet
+
+        elena_user = users["elena@harbourlight.example"]
+        sam_user = users["sam@harbourlight.example"]
+        cases = [
+            (elena, elena_user, [jordan], CaseStatus.ACTIVE, "Referred by family doctor after a stressful job change. Wants to sleep better and feel less on edge at work. Prefers practical, structured sessions."),
+            (sam, sam_user, [priya], CaseStatus.ACTIVE, "Grief after her father's death last spring; finding it hard to return to routines. Values space to talk before any exercises."),
+            (elena, elena_user, [alex, casey], CaseStatus.ACTIVE, "Together nine years; arguments about household load have become more frequent since their second child. Both want to feel like a team again."),
+            (sam, sam_user, [tom, lina], CaseStatus.CONSULTATION, "Consultation held; deciding whether to begin couples work. Main theme: trust after a long-distance year."),
+        ]
+        for therapist, therapist_user, members, status, summary in cases:
+            case = case_open(actor=therapist_user, therapist=therapist, clients=members, status=status)
+            case_update_summary(actor=therapist_user, case=case, summary=_summary(summary))
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write("Demo logins (all fictional), password for every account: " + DEMO_PASSWORD)
+        for email, name, role, secret in STAFF:
+            self.stdout.write(f"  {role:<15} {email:<32} {name}")
+        self.stdout.write("  Staff sign in with a second factor. Without a phone, print the current code with:")
+        self.stdout.write("      make demo-code EMAIL=elena@harbourlight.example")
+        self.stdout.write("  or add the secret to any authenticator app:")
+        for email, _name, _role, secret in STAFF:
+            codes = ""
+            user = User.objects.filter(email=email).first()
+            recovery = Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
+            if recovery is not None:
+                codes = ", recovery codes: " + " ".join(RecoveryCodes(recovery).get_unused_codes()[:3]) + " ..."
+            self.stdout.write(f"      {email}: {secret}{codes}")
+        for email in sorted(CLIENTS_WITH_ACCOUNTS):
+            self.stdout.write(f"  {'client':<15} {email}")

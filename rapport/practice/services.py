@@ -1,0 +1,163 @@
+"""Writes for practices, their staff and services. Every write is audited in its own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from allauth.account.models import EmailAddress
+
+from rapport.accounts.models import STAFF_ROLES, Role, User
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
+from rapport.practice.models import Practice, Service, ServiceKind, StaffInvitation, Supervision, Therapist
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+DEFAULT_SERVICES: tuple[dict[str, Any], ...] = (
+    {
+        "kind": ServiceKind.CONSULTATION,
+        "name": "Free 15-minute online consultation",
+        "description": "A short video call to see whether we are a good fit. No cost, no commitment.",
+        "duration_minutes": 15,
+        "buffer_after_minutes": 5,
+        "price_cents": 0,
+        "is_online": True,
+        "minimum_notice_hours": 12,
+        "sort_order": 0,
+    },
+    {
+        "kind": ServiceKind.INDIVIDUAL,
+        "name": "Individual session",
+        "description": "A 50-minute session for one person, online or in the office.",
+        "duration_minutes": 50,
+        "buffer_after_minutes": 10,
+        "price_cents": 15000,
+        "is_online": False,
+        "sort_order": 1,
+    },
+    {
+        "kind": ServiceKind.COUPLE,
+        "name": "Couples session",
+        "description": "A 75-minute session for two partners together.",
+        "duration_minutes": 75,
+        "buffer_after_minutes": 15,
+        "price_cents": 19000,
+        "is_online": False,
+        "sort_order": 2,
+    },
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def practice_create(*, actor: User | None, name: str, slug: str, time_zone: str, **fields: Any) -> Practice:
+    """Create a practice with the three default services."""
+    practice = Practice(name=name, slug=slug, time_zone=time_zone, **fields)
+    practice.full_clean()
+    practice.save()
+    for spec in DEFAULT_SERVICES:
+        Service.objects.create(practice=practice, **spec)
+    audit_record(actor=actor, action=Action.CREATE, object_type="practice.practice", object_id=practice.public_id, practice_id=practice.public_id)
+    return practice
+
+
+@transaction.atomic
+def staff_user_create(
+    *, actor: User | None, practice: Practice, email: str, full_name: str, role: str, password: str | None, time_zone: str | None = None
+) -> User:
+    """Create a staff account with a verified email; therapists also get their therapist profile."""
+    if role not in STAFF_ROLES:
+        raise ValidationError(f"{role!r} is not a staff role.")
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError("An account with this email address already exists.")
+    user = User.objects.create_user(email=email, password=password, full_name=full_name, role=role, practice=practice)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if role == Role.THERAPIST:
+        therapist = Therapist(practice=practice, user=user, display_name=full_name, time_zone=time_zone or practice.time_zone)
+        therapist.full_clean()
+        therapist.save()
+    audit_record(actor=actor, action=Action.CREATE, object_type="accounts.user", object_id=user.public_id, practice_id=practice.public_id, detail={"role": role})
+    return user
+
+
+@transaction.atomic
+def supervision_create(*, actor: User | None, supervisor: User, therapist: Therapist) -> Supervision:
+    if supervisor.role != Role.SUPERVISOR or supervisor.practice_id != therapist.practice_id:
+        raise ValidationError("A supervisor must be a supervisor of the same practice.")
+    supervision = Supervision.objects.create(practice=therapist.practice, supervisor=supervisor, therapist=therapist)
+    audit_record(actor=actor, action=Action.CREATE, object_type="practice.supervision", object_id=supervision.public_id, practice_id=therapist.practice.public_id)
+    return supervision
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: StaffInvitation
+    token: str  # shown once, in the email link; only its hash is stored
+
+
+@transaction.atomic
+def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> IssuedInvitation:
+    """Invite a staff member to the actor's practice. Only a practice admin may invite."""
+    if actor.role != Role.PRACTICE_ADMIN or actor.practice is None:
+        raise PermissionError("Only a practice admin can invite staff.")
+    if role not in STAFF_ROLES:
+        raise ValidationError(f"{role!r} is not a staff role.")
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError("An account with this email address already exists.")
+    token = secrets.token_urlsafe(32)
+    invitation = StaffInvitation.objects.create(
+        practice=actor.practice,
+        email=email,
+        full_name=full_name,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    audit_record(actor=actor, action=Action.INVITE, object_type="practice.staffinvitation", object_id=invitation.public_id, practice_id=actor.practice.public_id, detail={"role": role})
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+class InvitationInvalid(Exception):
+    """The link is unknown, used, revoked or expired; the message says which in plain words."""
+
+
+def invitation_for_token(token: str) -> StaffInvitation:
+    invitation = StaffInvitation.objects.select_related("practice").filter(token_hash=hash_token(token)).first()
+    if invitation is None:
+        raise InvitationInvalid("This invitation link is not valid. Ask your practice admin for a new one.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation has already been used. Sign in instead.")
+    if invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation was withdrawn. Ask your practice admin for a new one.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid("This invitation has expired. Ask your practice admin for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def staff_invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    """Turn a valid invitation into an account; the link cannot be used again."""
+    invitation = invitation_for_token(token)
+    # Claim the invitation with a conditional update so two submissions cannot both succeed.
+    claimed = StaffInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=timezone.now())
+    if claimed != 1:
+        raise InvitationInvalid("This invitation has already been used. Sign in instead.")
+    user = staff_user_create(
+        actor=None, practice=invitation.practice, email=invitation.email, full_name=full_name, role=invitation.role, password=password
+    )
+    audit_record(actor=user, action=Action.UPDATE, object_type="practice.staffinvitation", object_id=invitation.public_id, practice_id=invitation.practice.public_id, detail={"accepted": True})
+    return user

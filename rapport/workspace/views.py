@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from allauth.account.decorators import reauthentication_required
+
+from rapport.accounts.decorators import role_required
+from rapport.accounts.models import STAFF_ROLES, Role
+from rapport.audit.selectors import events_for_practice
+from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to
+from rapport.clients.services import case_update_summary
+from rapport.core.htmx import render_page_or_fragment
+from rapport.practice.selectors import invitations_pending, services_offered, staff_of
+from rapport.practice.services import InvitationInvalid, invitation_for_token, staff_invitation_accept, staff_invite
+from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
+
+
+@require_GET
+@role_required(STAFF_ROLES)
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict[str, object] = {"practice": user.practice}  # type: ignore[union-attr]
+    if user.role == Role.THERAPIST:  # type: ignore[union-attr]
+        context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
+    if user.role == Role.PRACTICE_ADMIN:  # type: ignore[union-attr]
+        context["staff"] = staff_of(user.practice)  # type: ignore[union-attr, arg-type]
+        context["services"] = services_offered(user.practice)  # type: ignore[union-attr, arg-type]
+    return render(request, "workspace/home.html", context)
+
+
+@require_GET
+@role_required([Role.THERAPIST])
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = cases_visible_to(request.user).select_related("primary_therapist").prefetch_related("members__client")
+    return render(request, "workspace/case_list.html", {"cases": cases})
+
+
+@require_GET
+@role_required(STAFF_ROLES)
+def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = case_read_for_user(request.user, case_id, request=request)
+    return render(
+        request,
+        "workspace/case_detail.html",
+        {"case": case, "members": case_members(case), "form": CaseSummaryForm(initial={"summary": case.summary})},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(STAFF_ROLES)
+def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The therapist's working summary: shown, edited in place with htmx, or as a plain form post."""
+    case = case_read_for_user(request.user, case_id, request=request)
+    editing = request.method == "GET" and request.GET.get("edit") == "1"
+    form = CaseSummaryForm(initial={"summary": case.summary})
+    if request.method == "POST":
+        form = CaseSummaryForm(request.POST)
+        if form.is_valid():
+            case_update_summary(actor=request.user, case=case, summary=form.cleaned_data["summary"])  # type: ignore[arg-type]
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, "Summary saved.")
+                return redirect("workspace:case_detail", case_id=case.public_id)
+        else:
+            editing = True
+    context = {"case": case, "form": form, "editing": editing, "members": case_members(case)}
+    return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
+
+
+@require_GET
+@role_required([Role.PRACTICE_ADMIN])
+def staff(request: HttpRequest) -> HttpResponse:
+    practice = request.user.practice  # type: ignore[union-attr]
+    return render(
+        request,
+        "workspace/staff.html",
+        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": StaffInviteForm()},  # type: ignore[arg-type]
+    )
+
+
+@require_http_methods(["POST"])
+@role_required([Role.PRACTICE_ADMIN])
+@reauthentication_required
+def staff_invite_create(request: HttpRequest) -> HttpResponse:
+    form = StaffInviteForm(request.POST)
+    practice = request.user.practice  # type: ignore[union-attr]
+    if form.is_valid():
+        try:
+            issued = staff_invite(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            link = request.build_absolute_uri(reverse("workspace:invitation_accept", kwargs={"token": issued.token}))
+            send_mail(
+                subject=f"You are invited to join {practice.name} on Rapport",  # type: ignore[union-attr]
+                message=f"Hello {issued.invitation.full_name},\n\nSet up your account here (valid for 7 days, single use):\n{link}\n",
+                from_email=None,
+                recipient_list=[issued.invitation.email],
+            )
+            messages.success(request, f"Invitation sent to {issued.invitation.email}.")
+            return redirect("workspace:staff")
+    return render(
+        request,
+        "workspace/staff.html",
+        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": form},  # type: ignore[arg-type]
+        status=400,
+    )
+
+
+@require_GET
+@role_required([Role.PRACTICE_ADMIN])
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    action = form.cleaned_data.get("action", "") if form.is_valid() else ""
+    events = events_for_practice(request.user.practice, action=action or None)  # type: ignore[union-attr, arg-type]
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "workspace/audit_trail.html", {"page": page, "form": form, "action": action})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """A staff member sets up their account from an invitation link (single use, 7 days)."""
+    try:
+        invitation = invitation_for_token(token)
+    except InvitationInvalid as exc:
+        response = render(request, "workspace/invitation_invalid.html", {"reason": str(exc)}, status=404)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    form = InvitationAcceptForm(request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = staff_invitation_accept(token=token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"])
+        except (InvitationInvalid, ValidationError) as exc:
+            form.add_error(None, str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome. One more step: set up your second factor.")
+            return redirect("mfa_activate_totp")
+    response = render(request, "workspace/invitation_accept.html", {"form": form, "invitation": invitation})
+    # The token is in this page's URL: never leak it to another site (ASVS 5.0 14.2.1).
+    response["Referrer-Policy"] = "no-referrer"
+    return response
