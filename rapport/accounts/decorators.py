@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from rapport.accounts.models import User
+
 View = Callable[..., HttpResponse]
 
 
@@ -25,3 +27,11 @@ def role_required(roles: Iterable[str]) -> Callable[[View], View]:
         return login_required(wrapper)
 
     return decorator
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, typed as a Rapport user; only for views already behind a login check."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user

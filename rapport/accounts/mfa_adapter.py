@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from allauth.mfa.adapter import DefaultMFAAdapter
 
-from rapport.core.crypto import active_keyring
+from rapport.core.keyring import active_keyring
 
 # allauth stores TOTP secrets and recovery-code seeds as given by the adapter; by default that is
 # plain text. Seal them with the same keyring as clinical text so a database copy alone is useless.
@@ -19,16 +19,17 @@ class MFAAdapter(DefaultMFAAdapter):
 
 def rotate_mfa_secrets(active_key_id: str) -> int:
     """Re-seal TOTP secrets and recovery-code seeds under the active key; returns how many changed."""
-    from django.db import transaction
-
     from allauth.mfa.models import Authenticator
+    from django.db import transaction
 
     from rapport.core.crypto import key_id_of
 
     keyring = active_keyring()
     changed = 0
     with transaction.atomic():
-        for authenticator in Authenticator.objects.select_for_update().filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]):
+        for authenticator in Authenticator.objects.select_for_update().filter(
+            type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]
+        ):
             data = dict(authenticator.data)
             touched = False
             for key in ("secret", "seed"):

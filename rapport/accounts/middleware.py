@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-
-from allauth.mfa.models import Authenticator
 
 from rapport.accounts.models import STAFF_ROLES
 
@@ -58,7 +57,9 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(
                     request,
-                    "You were signed out after a period of inactivity." if idle_expired else "Your session reached its time limit. Please sign in again.",
+                    "You were signed out after a period of inactivity."
+                    if idle_expired
+                    else "Your session reached its time limit. Please sign in again.",
                 )
                 return _redirect_to_login(request)
             if now - seen_at >= _SEEN_RESOLUTION_SECONDS:

@@ -41,9 +41,7 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CLIENT)
-    practice = models.ForeignKey(
-        "practice.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
+    practice = models.ForeignKey("practice.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     is_active = models.BooleanField(default=True)
     # Django's admin site is not installed; is_staff exists only for compatibility with contrib.auth.
     is_staff = models.BooleanField(default=False)

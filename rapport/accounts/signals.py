@@ -25,14 +25,28 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         now = timezone.now().timestamp()
         request.session[SESSION_LOGIN_AT] = now
         request.session[SESSION_SEEN_AT] = now
-    audit_record(actor=user, action=Action.LOGIN, object_type="accounts.user", object_id=user.public_id, practice_id=_practice_public_id(user), request=request)
+    audit_record(
+        actor=user,
+        action=Action.LOGIN,
+        object_type="accounts.user",
+        object_id=user.public_id,
+        practice_id=_practice_public_id(user),
+        request=request,
+    )
 
 
 @receiver(user_logged_out)
 def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is None:
         return
-    audit_record(actor=user, action=Action.LOGOUT, object_type="accounts.user", object_id=user.public_id, practice_id=_practice_public_id(user), request=request)
+    audit_record(
+        actor=user,
+        action=Action.LOGOUT,
+        object_type="accounts.user",
+        object_id=user.public_id,
+        practice_id=_practice_public_id(user),
+        request=request,
+    )
 
 
 @receiver(user_login_failed)

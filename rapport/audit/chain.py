@@ -122,7 +122,12 @@ def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) 
         checked += 1
         if event_hash(event) != event.hash:
             problems.append(
-                Problem(event.seq, event.public_id, "edited", f"event #{event.seq} ({event.public_id}) was altered: its content no longer matches its hash")
+                Problem(
+                    event.seq,
+                    event.public_id,
+                    "edited",
+                    f"event #{event.seq} ({event.public_id}) was altered: its content no longer matches its hash",
+                )
             )
         if event.prev_hash != previous_hash:
             if event.prev_hash in seen:
@@ -132,13 +137,23 @@ def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) 
             else:
                 where = f"an event between #{previous_seq} and #{event.seq} was deleted, or events were reordered"
             problems.append(
-                Problem(event.seq, event.public_id, "broken_link", f"event #{event.seq} ({event.public_id}) does not link to its predecessor: {where}")
+                Problem(
+                    event.seq,
+                    event.public_id,
+                    "broken_link",
+                    f"event #{event.seq} ({event.public_id}) does not link to its predecessor: {where}",
+                )
             )
         seen[event.hash] = event.seq
         previous_hash = event.hash
         previous_seq = event.seq
     if expected_head is not None and expected_head != previous_hash:
         problems.append(
-            Problem(previous_seq or 0, "", "head_mismatch", f"the chain ends at {previous_hash}, not at the anchored head {expected_head}: events were removed from the end or the chain was rebuilt")
+            Problem(
+                previous_seq or 0,
+                "",
+                "head_mismatch",
+                f"the chain ends at {previous_hash}, not at the anchored head {expected_head}: events were removed from the end or the chain was rebuilt",
+            )
         )
     return VerifyResult(checked=checked, head=previous_hash, problems=problems)

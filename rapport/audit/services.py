@@ -51,15 +51,16 @@ def audit_record(
         # On SQLite the IMMEDIATE transaction already holds the database's single write lock.
         previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
         user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        practice_key, client_key, object_key = _as_uuid_str(practice_id), _as_uuid_str(client_id), _as_uuid_str(object_id)
         event = AuditEvent(
             occurred_at=timezone.now(),
             actor=user,
             actor_role=getattr(user, "role", "") if user is not None else "system",
             action=str(action),
-            practice_id=_as_uuid_str(practice_id),
-            client_id=_as_uuid_str(client_id),
+            practice_id=practice_key,
+            client_id=client_key,
             object_type=object_type,
-            object_id=_as_uuid_str(object_id),
+            object_id=object_key,
             ip_address=_client_ip(request),
             detail=detail or {},
             prev_hash=previous,
@@ -72,10 +73,10 @@ def audit_record(
                 actor_id=user.pk if user is not None else None,
                 actor_role=event.actor_role,
                 action=event.action,
-                practice_id=event.practice_id,
-                client_id=event.client_id,
+                practice_id=practice_key,
+                client_id=client_key,
                 object_type=event.object_type,
-                object_id=event.object_id,
+                object_id=object_key,
                 ip_address=event.ip_address,
                 detail=event.detail,
             ),

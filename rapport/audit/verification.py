@@ -30,7 +30,22 @@ def _stream(batch_size: int) -> Iterator[ChainedEvent]:
         if not rows:
             return
         for row in rows:
-            (seq, public_id, occurred_at, actor_id, actor_role, action, practice_id, client_id, object_type, object_id, ip, detail, prev_hash, digest) = row
+            (
+                seq,
+                public_id,
+                occurred_at,
+                actor_id,
+                actor_role,
+                action,
+                practice_id,
+                client_id,
+                object_type,
+                object_id,
+                ip,
+                detail,
+                prev_hash,
+                digest,
+            ) = row
             yield ChainedEvent(
                 seq=seq,
                 public_id=str(public_id),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-
-from allauth.account.models import EmailAddress
 
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
@@ -36,7 +35,14 @@ def client_create(
     )
     client.full_clean()
     client.save()
-    audit_record(actor=actor, action=Action.CREATE, object_type="clients.client", object_id=client.public_id, practice_id=practice.public_id, client_id=client.public_id)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="clients.client",
+        object_id=client.public_id,
+        practice_id=practice.public_id,
+        client_id=client.public_id,
+    )
     return client
 
 
@@ -47,11 +53,20 @@ def client_account_create(*, actor: User | None, client: Client, password: str |
         raise ValidationError("This client already has an account.")
     if User.objects.filter(email__iexact=client.email).exists():
         raise ValidationError("An account with this email address already exists.")
-    user = User.objects.create_user(email=client.email, password=password, full_name=client.full_name, role=Role.CLIENT, practice=client.practice)
+    user = User.objects.create_user(
+        email=client.email, password=password, full_name=client.full_name, role=Role.CLIENT, practice=client.practice
+    )
     EmailAddress.objects.create(user=user, email=client.email, verified=True, primary=True)
     client.user = user
     client.save(update_fields=["user", "updated_at"])
-    audit_record(actor=actor, action=Action.CREATE, object_type="accounts.user", object_id=user.public_id, practice_id=client.practice.public_id, client_id=client.public_id)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="accounts.user",
+        object_id=user.public_id,
+        practice_id=client.practice.public_id,
+        client_id=client.public_id,
+    )
     return user
 
 
@@ -68,7 +83,14 @@ def case_open(*, actor: User | None, therapist: Therapist, clients: Sequence[Cli
     case = Case.objects.create(practice=therapist.practice, kind=kind, primary_therapist=therapist, status=status, opened_at=timezone.now())
     for position, client in enumerate(clients, start=1):
         CaseMember.objects.create(case=case, client=client, position=position)
-        audit_record(actor=actor, action=Action.CREATE, object_type="clients.case", object_id=case.public_id, practice_id=case.practice.public_id, client_id=client.public_id)
+        audit_record(
+            actor=actor,
+            action=Action.CREATE,
+            object_type="clients.case",
+            object_id=case.public_id,
+            practice_id=case.practice.public_id,
+            client_id=client.public_id,
+        )
     return case
 
 
@@ -84,7 +106,15 @@ def case_set_status(*, actor: User, case: Case, status: str) -> Case:
     case.closed_at = timezone.now() if status == CaseStatus.CLOSED else None
     case.save(update_fields=["status", "closed_at", "updated_at"])
     for client_id in _member_client_ids(case):
-        audit_record(actor=actor, action=Action.UPDATE, object_type="clients.case", object_id=case.public_id, practice_id=case.practice.public_id, client_id=client_id, detail={"fields": ["status"]})
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="clients.case",
+            object_id=case.public_id,
+            practice_id=case.practice.public_id,
+            client_id=client_id,
+            detail={"fields": ["status"]},
+        )
     return case
 
 
@@ -94,5 +124,13 @@ def case_update_summary(*, actor: User, case: Case, summary: str) -> Case:
     case.summary = summary.strip()
     case.save(update_fields=["summary", "updated_at"])
     for client_id in _member_client_ids(case):
-        audit_record(actor=actor, action=Action.UPDATE, object_type="clients.case", object_id=case.public_id, practice_id=case.practice.public_id, client_id=client_id, detail={"fields": ["summary"]})
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="clients.case",
+            object_id=case.public_id,
+            practice_id=case.practice.public_id,
+            client_id=client_id,
+            detail={"fields": ["summary"]},
+        )
     return case

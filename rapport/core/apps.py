@@ -11,7 +11,11 @@ _REQUIRED_SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_ke
 
 
 def check_sqlite_pragmas(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if connection.vendor != "sqlite" or connection.settings_dict["NAME"] in ("", ":memory:") or "mode=memory" in str(connection.settings_dict["NAME"]):
+    if (
+        connection.vendor != "sqlite"
+        or connection.settings_dict["NAME"] in ("", ":memory:")
+        or "mode=memory" in str(connection.settings_dict["NAME"])
+    ):
         return
     with connection.cursor() as cursor:
         for pragma, expected in _REQUIRED_SQLITE_PRAGMAS.items():

@@ -13,7 +13,6 @@ import binascii
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -99,15 +98,3 @@ def generate_key_spec(key_id: str) -> str:
     if not _KEY_ID.match(key_id):
         raise KeyringError(f"key id {key_id!r} may use only letters, digits, '-' and '_' (max 32)")
     return f"{key_id}:{base64.b64encode(os.urandom(KEY_BYTES)).decode('ascii')}"
-
-
-@lru_cache(maxsize=4)
-def _parse_cached(spec: str) -> Keyring:
-    return Keyring.parse(spec)
-
-
-def active_keyring() -> Keyring:
-    """The keyring from settings; parsed once per distinct configuration."""
-    from django.conf import settings
-
-    return _parse_cached(settings.RAPPORT_ENCRYPTION_KEYS)

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from rapport.core.crypto import DecryptionError, active_keyring
+from rapport.core.crypto import DecryptionError
+from rapport.core.keyring import active_keyring
 
 
 class _Sealed(str):

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import models, transaction
 
-from rapport.core.crypto import active_keyring, key_id_of
+from rapport.core.crypto import key_id_of
 from rapport.core.fields import EncryptedTextField
+from rapport.core.keyring import active_keyring
 
 
 @dataclass
@@ -53,7 +54,9 @@ def rotate_all(*, batch_size: int = 500, on_batch: Callable[[str, int], None] | 
         last_pk = 0
         while True:
             with transaction.atomic():
-                rows = model._default_manager.filter(pk__gt=last_pk).order_by("pk").select_for_update().values_list("pk", *names)[:batch_size]
+                rows = (
+                    model._default_manager.filter(pk__gt=last_pk).order_by("pk").select_for_update().values_list("pk", *names)[:batch_size]
+                )
                 batch = list(rows)
                 if not batch:
                     break

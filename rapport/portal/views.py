@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from rapport.accounts.decorators import role_required
+from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role
 from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to
 
@@ -15,7 +15,7 @@ from rapport.clients.selectors import case_members, case_read_for_user, cases_vi
 @role_required([Role.CLIENT])
 def home(request: HttpRequest) -> HttpResponse:
     cases = cases_visible_to(request.user).select_related("primary_therapist")
-    return render(request, "portal/home.html", {"cases": cases, "practice": request.user.practice})  # type: ignore[union-attr]
+    return render(request, "portal/home.html", {"cases": cases, "practice": signed_in_user(request).practice})
 
 
 @require_GET

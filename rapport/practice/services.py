@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-
-from allauth.account.models import EmailAddress
 
 from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.models import Action
@@ -68,7 +67,9 @@ def practice_create(*, actor: User | None, name: str, slug: str, time_zone: str,
     practice.save()
     for spec in DEFAULT_SERVICES:
         Service.objects.create(practice=practice, **spec)
-    audit_record(actor=actor, action=Action.CREATE, object_type="practice.practice", object_id=practice.public_id, practice_id=practice.public_id)
+    audit_record(
+        actor=actor, action=Action.CREATE, object_type="practice.practice", object_id=practice.public_id, practice_id=practice.public_id
+    )
     return practice
 
 
@@ -88,7 +89,14 @@ def staff_user_create(
         therapist = Therapist(practice=practice, user=user, display_name=full_name, time_zone=time_zone or practice.time_zone)
         therapist.full_clean()
         therapist.save()
-    audit_record(actor=actor, action=Action.CREATE, object_type="accounts.user", object_id=user.public_id, practice_id=practice.public_id, detail={"role": role})
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="accounts.user",
+        object_id=user.public_id,
+        practice_id=practice.public_id,
+        detail={"role": role},
+    )
     return user
 
 
@@ -97,7 +105,13 @@ def supervision_create(*, actor: User | None, supervisor: User, therapist: Thera
     if supervisor.role != Role.SUPERVISOR or supervisor.practice_id != therapist.practice_id:
         raise ValidationError("A supervisor must be a supervisor of the same practice.")
     supervision = Supervision.objects.create(practice=therapist.practice, supervisor=supervisor, therapist=therapist)
-    audit_record(actor=actor, action=Action.CREATE, object_type="practice.supervision", object_id=supervision.public_id, practice_id=therapist.practice.public_id)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="practice.supervision",
+        object_id=supervision.public_id,
+        practice_id=therapist.practice.public_id,
+    )
     return supervision
 
 
@@ -127,7 +141,14 @@ def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> Issue
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    audit_record(actor=actor, action=Action.INVITE, object_type="practice.staffinvitation", object_id=invitation.public_id, practice_id=actor.practice.public_id, detail={"role": role})
+    audit_record(
+        actor=actor,
+        action=Action.INVITE,
+        object_type="practice.staffinvitation",
+        object_id=invitation.public_id,
+        practice_id=actor.practice.public_id,
+        detail={"role": role},
+    )
     return IssuedInvitation(invitation=invitation, token=token)
 
 
@@ -159,5 +180,12 @@ def staff_invitation_accept(*, token: str, full_name: str, password: str) -> Use
     user = staff_user_create(
         actor=None, practice=invitation.practice, email=invitation.email, full_name=full_name, role=invitation.role, password=password
     )
-    audit_record(actor=user, action=Action.UPDATE, object_type="practice.staffinvitation", object_id=invitation.public_id, practice_id=invitation.practice.public_id, detail={"accepted": True})
+    audit_record(
+        actor=user,
+        action=Action.UPDATE,
+        object_type="practice.staffinvitation",
+        object_id=invitation.public_id,
+        practice_id=invitation.practice.public_id,
+        detail={"accepted": True},
+    )
     return user

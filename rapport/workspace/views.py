@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,29 +13,35 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from allauth.account.decorators import reauthentication_required
-
-from rapport.accounts.decorators import role_required
-from rapport.accounts.models import STAFF_ROLES, Role
+from rapport.accounts.decorators import role_required, signed_in_user
+from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.selectors import events_for_practice
 from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.core.htmx import render_page_or_fragment
+from rapport.practice.models import Practice
 from rapport.practice.selectors import invitations_pending, services_offered, staff_of
 from rapport.practice.services import InvitationInvalid, invitation_for_token, staff_invitation_accept, staff_invite
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 
 
+def _practice_of(user: User) -> Practice:
+    if user.practice is None:
+        raise PermissionDenied("Your account is not attached to a practice.")
+    return user.practice
+
+
 @require_GET
 @role_required(STAFF_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context: dict[str, object] = {"practice": user.practice}  # type: ignore[union-attr]
-    if user.role == Role.THERAPIST:  # type: ignore[union-attr]
+    user = signed_in_user(request)
+    context: dict[str, object] = {"practice": user.practice}
+    if user.role == Role.THERAPIST:
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
-    if user.role == Role.PRACTICE_ADMIN:  # type: ignore[union-attr]
-        context["staff"] = staff_of(user.practice)  # type: ignore[union-attr, arg-type]
-        context["services"] = services_offered(user.practice)  # type: ignore[union-attr, arg-type]
+    if user.role == Role.PRACTICE_ADMIN:
+        practice = _practice_of(user)
+        context["staff"] = staff_of(practice)
+        context["services"] = services_offered(practice)
     return render(request, "workspace/home.html", context)
 
 
@@ -66,8 +73,8 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         form = CaseSummaryForm(request.POST)
         if form.is_valid():
-            case_update_summary(actor=request.user, case=case, summary=form.cleaned_data["summary"])  # type: ignore[arg-type]
-            if not request.htmx:  # type: ignore[attr-defined]
+            case_update_summary(actor=signed_in_user(request), case=case, summary=form.cleaned_data["summary"])
+            if not getattr(request, "htmx", False):
                 messages.success(request, "Summary saved.")
                 return redirect("workspace:case_detail", case_id=case.public_id)
         else:
@@ -79,11 +86,11 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @role_required([Role.PRACTICE_ADMIN])
 def staff(request: HttpRequest) -> HttpResponse:
-    practice = request.user.practice  # type: ignore[union-attr]
+    practice = _practice_of(signed_in_user(request))
     return render(
         request,
         "workspace/staff.html",
-        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": StaffInviteForm()},  # type: ignore[arg-type]
+        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": StaffInviteForm()},
     )
 
 
@@ -92,16 +99,16 @@ def staff(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 def staff_invite_create(request: HttpRequest) -> HttpResponse:
     form = StaffInviteForm(request.POST)
-    practice = request.user.practice  # type: ignore[union-attr]
+    practice = _practice_of(signed_in_user(request))
     if form.is_valid():
         try:
-            issued = staff_invite(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            issued = staff_invite(actor=signed_in_user(request), **form.cleaned_data)
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
             link = request.build_absolute_uri(reverse("workspace:invitation_accept", kwargs={"token": issued.token}))
             send_mail(
-                subject=f"You are invited to join {practice.name} on Rapport",  # type: ignore[union-attr]
+                subject=f"You are invited to join {practice.name} on Rapport",
                 message=f"Hello {issued.invitation.full_name},\n\nSet up your account here (valid for 7 days, single use):\n{link}\n",
                 from_email=None,
                 recipient_list=[issued.invitation.email],
@@ -111,7 +118,7 @@ def staff_invite_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/staff.html",
-        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": form},  # type: ignore[arg-type]
+        {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": form},
         status=400,
     )
 
@@ -121,7 +128,7 @@ def staff_invite_create(request: HttpRequest) -> HttpResponse:
 def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     action = form.cleaned_data.get("action", "") if form.is_valid() else ""
-    events = events_for_practice(request.user.practice, action=action or None)  # type: ignore[union-attr, arg-type]
+    events = events_for_practice(_practice_of(signed_in_user(request)), action=action or None)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "workspace/audit_trail.html", {"page": page, "form": form, "action": action})
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from rapport.accounts.models import Role, User
 from rapport.clients.models import CaseStatus
@@ -41,7 +40,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
-            raise CommandError("demo_seed refuses to run with RAPPORT_ENV=production: it creates fictional people with a published password.")
+            raise CommandError(
+                "demo_seed refuses to run with RAPPORT_ENV=production: it creates fictional people with a published password."
+            )
         if Practice.objects.filter(slug=PRACTICE_SLUG).exists():
             self.stdout.write("The demo practice already exists; nothing to do.")
         else:
@@ -72,8 +73,14 @@ class Command(BaseCommand):
             users[email] = user
         elena = Therapist.objects.get(user=users["elena@harbourlight.example"])
         sam = Therapist.objects.get(user=users["sam@harbourlight.example"])
-        elena.credentials, elena.bio = "PhD, Registered Psychologist", "Works with anxiety, low mood and couples in transition, using emotionally focused and cognitive approaches."
-        sam.credentials, sam.bio = "MSW, Registered Social Worker", "Works with grief, life changes and couples who want to communicate better."
+        elena.credentials, elena.bio = (
+            "PhD, Registered Psychologist",
+            "Works with anxiety, low mood and couples in transition, using emotionally focused and cognitive approaches.",
+        )
+        sam.credentials, sam.bio = (
+            "MSW, Registered Social Worker",
+            "Works with grief, life changes and couples who want to communicate better.",
+        )
         elena.save(update_fields=["credentials", "bio"])
         sam.save(update_fields=["credentials", "bio"])
         supervision_create(actor=None, supervisor=users["ruth@harbourlight.example"], therapist=sam)
@@ -95,10 +102,34 @@ class Command(BaseCommand):
         elena_user = users["elena@harbourlight.example"]
         sam_user = users["sam@harbourlight.example"]
         cases = [
-            (elena, elena_user, [jordan], CaseStatus.ACTIVE, "Referred by family doctor after a stressful job change. Wants to sleep better and feel less on edge at work. Prefers practical, structured sessions."),
-            (sam, sam_user, [priya], CaseStatus.ACTIVE, "Grief after her father's death last spring; finding it hard to return to routines. Values space to talk before any exercises."),
-            (elena, elena_user, [alex, casey], CaseStatus.ACTIVE, "Together nine years; arguments about household load have become more frequent since their second child. Both want to feel like a team again."),
-            (sam, sam_user, [tom, lina], CaseStatus.CONSULTATION, "Consultation held; deciding whether to begin couples work. Main theme: trust after a long-distance year."),
+            (
+                elena,
+                elena_user,
+                [jordan],
+                CaseStatus.ACTIVE,
+                "Referred by family doctor after a stressful job change. Wants to sleep better and feel less on edge at work. Prefers practical, structured sessions.",
+            ),
+            (
+                sam,
+                sam_user,
+                [priya],
+                CaseStatus.ACTIVE,
+                "Grief after her father's death last spring; finding it hard to return to routines. Values space to talk before any exercises.",
+            ),
+            (
+                elena,
+                elena_user,
+                [alex, casey],
+                CaseStatus.ACTIVE,
+                "Together nine years; arguments about household load have become more frequent since their second child. Both want to feel like a team again.",
+            ),
+            (
+                sam,
+                sam_user,
+                [tom, lina],
+                CaseStatus.CONSULTATION,
+                "Consultation held; deciding whether to begin couples work. Main theme: trust after a long-distance year.",
+            ),
         ]
         for therapist, therapist_user, members, status, summary in cases:
             case = case_open(actor=therapist_user, therapist=therapist, clients=members, status=status)
@@ -107,7 +138,7 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write("Demo logins (all fictional), password for every account: " + DEMO_PASSWORD)
-        for email, name, role, secret in STAFF:
+        for email, name, role, _secret in STAFF:
             self.stdout.write(f"  {role:<15} {email:<32} {name}")
         self.stdout.write("  Staff sign in with a second factor. Without a phone, print the current code with:")
         self.stdout.write("      make demo-code EMAIL=elena@harbourlight.example")

@@ -1,4 +1,5 @@
 from __future__ import annotations
+# Lives in the audit app because a rotation run is itself audited; the work is rapport.core.keyrotation.
 
 from typing import Any
 
