@@ -148,6 +148,8 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------------
 
+# Lets several test runs share a machine without sharing a test database.
+_TEST_DB_SUFFIX = env_str("RAPPORT_TEST_DB_SUFFIX", "")
 _database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}")
 _scheme = urlsplit(_database_url).scheme
 if _scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
@@ -170,8 +172,9 @@ if _scheme == "sqlite":
         "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA busy_timeout=5000;PRAGMA foreign_keys=ON"),
     }
     # Tests run on a file so that raw-byte checks and multi-connection tests see a real database.
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test{_TEST_DB_SUFFIX}.sqlite3")}
 else:
+    _database["TEST"] = {"NAME": f"test_{_database['NAME']}{_TEST_DB_SUFFIX}"}
     if not _database.get("NAME") or not _database.get("HOST"):
         raise ImproperlyConfigured("DATABASE_URL for PostgreSQL needs a host and a database name.")
 _database["ATOMIC_REQUESTS"] = False
