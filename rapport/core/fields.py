@@ -35,7 +35,7 @@ def associated_data(instance: models.Model, field_name: str) -> bytes:
 
 
 class _EncryptedDescriptor(DeferredAttribute):
-    """Loads deferred values like Django's own descriptor, then decrypts once and caches."""
+    """Loads deferred values like Django's own descriptor, then decrypts on first read and caches."""
 
     field: EncryptedTextField
 
@@ -47,6 +47,11 @@ class _EncryptedDescriptor(DeferredAttribute):
             value = self.field.unseal(instance, value)
             instance.__dict__[self.field.attname] = value
         return value
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        # Defining __set__ makes this a data descriptor, so __get__ runs even though the value
+        # lives in the instance __dict__ (Django's DeferredAttribute alone would be shadowed).
+        instance.__dict__[self.field.attname] = value
 
 
 class EncryptedTextField(models.TextField):
@@ -114,8 +119,9 @@ class EncryptedTextField(models.TextField):
         )
 
     def get_lookup(self, lookup_name: str) -> Any:
-        # Comparing ciphertexts is meaningless (random nonces); only "is it set" can be asked.
-        if lookup_name == "isnull":
+        # Comparing ciphertexts is meaningless (random nonces); only "is it set / empty" can be
+        # asked, and get_prep_value refuses an exact lookup on anything but "".
+        if lookup_name in {"isnull", "exact"}:
             return super().get_lookup(lookup_name)
         return None
 
