@@ -114,8 +114,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "rapport.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rapport.accounts.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -242,6 +242,9 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+# Per-account lockout is django-axes' job (below); allauth keeps only a per-address limit against
+# credential stuffing across many accounts.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Rapport] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_ADAPTER = "rapport.accounts.mfa_adapter.MFAAdapter"
@@ -351,6 +354,7 @@ LOGGING = {
     "loggers": {
         # Request bodies never reach the log: django.request logs the path and status only.
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
 RAPPORT_PRACTICE_SLUG = env_str("RAPPORT_PRACTICE_SLUG", "")

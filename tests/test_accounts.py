@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from rapport.accounts.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
+from rapport.audit.models import AuditEvent
+from rapport.practice.models import StaffInvitation
+from rapport.practice.services import staff_invitation_accept, staff_invite, staff_user_create
+from tests.personas import PASSWORD
+
+
+def _age_session(browser: Client, *, idle_seconds: float = 0, since_login_seconds: float = 0) -> None:
+    session = browser.session
+    now = timezone.now().timestamp()
+    session[SESSION_SEEN_AT] = now - idle_seconds
+    session[SESSION_LOGIN_AT] = now - since_login_seconds
+    session.save()
+
+
+def test_an_idle_session_is_ended_after_30_minutes(client_as):
+    browser = client_as("client")
+    assert browser.get("/portal/").status_code == 200
+    _age_session(browser, idle_seconds=31 * 60, since_login_seconds=31 * 60)
+    response = browser.get("/portal/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert browser.get("/portal/").status_code == 302  # signed out on the server, not just redirected
+
+
+def test_activity_keeps_a_session_alive(client_as):
+    browser = client_as("client")
+    _age_session(browser, idle_seconds=29 * 60, since_login_seconds=5 * 3600)
+    assert browser.get("/portal/").status_code == 200
+
+
+def test_a_staff_session_ends_after_12_hours_however_active(client_as):
+    browser = client_as("therapist_a")
+    _age_session(browser, idle_seconds=10, since_login_seconds=12 * 3600 + 60)
+    assert browser.get("/workspace/").status_code == 302
+
+
+def test_a_client_session_lasts_up_to_7_days(client_as):
+    browser = client_as("client")
+    _age_session(browser, idle_seconds=10, since_login_seconds=6 * 24 * 3600)
+    assert browser.get("/portal/").status_code == 200
+    _age_session(browser, idle_seconds=10, since_login_seconds=7 * 24 * 3600 + 60)
+    assert browser.get("/portal/").status_code == 302
+
+
+def test_staff_without_a_second_factor_are_sent_to_set_one_up(world):
+    user = staff_user_create(actor=None, practice=world.practice, email="new@harbour.example", full_name="Nia New", role="therapist", password=PASSWORD)
+    browser = Client()
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = browser.get("/workspace/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    assert browser.get("/accounts/2fa/totp/activate/").status_code in (200, 302)  # reachable (may ask to re-authenticate)
+
+
+def test_clients_need_no_second_factor(client_as):
+    assert client_as("client").get("/portal/").status_code == 200
+
+
+def _login(browser: Client, email: str, password: str):
+    return browser.post("/accounts/login/", {"login": email, "password": password})
+
+
+def test_a_client_signs_in_with_email_and_password_and_lands_in_the_portal(world):
+    browser = Client()
+    response = _login(browser, "cora@mail.example", PASSWORD)
+    assert response.status_code == 302
+    assert browser.get(response["Location"], follow=True).redirect_chain[-1][0] == "/portal/"
+    assert AuditEvent.objects.filter(action="login", actor=world.user("client")).count() == 1
+
+
+def test_a_therapist_is_asked_for_a_second_factor_after_the_password(world):
+    browser = Client()
+    response = _login(browser, "therapist.a@harbour.example", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert browser.get("/workspace/").status_code == 302  # not signed in yet
+
+
+def test_a_failed_login_is_audited_without_the_attempted_credentials(world):
+    _login(Client(), "cora@mail.example", "wrong password here")
+    event = AuditEvent.objects.filter(action="login_failed").get()
+    assert event.actor is None
+    assert event.detail == {}
+    assert "cora" not in str(AuditEvent.objects.filter(pk=event.pk).values().get())
+
+
+def test_ten_failures_lock_the_account_even_for_the_right_password(world):
+    browser = Client()
+    for _ in range(10):
+        _login(browser, "cora@mail.example", "not the password at all")
+    response = _login(browser, "cora@mail.example", PASSWORD)
+    assert response.status_code == 429
+    assert b"Too many sign-in attempts" in response.content
+
+
+def test_passwords_are_hashed_with_argon2_in_production():
+    from config import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[-2] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"]):
+        from django.contrib.auth.hashers import make_password
+
+        assert make_password("a long enough passphrase").startswith("argon2$argon2id$")
+
+
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [("short", False), ("password1234", False), ("x" * 129, False), ("a calm harbour at dusk", True), ("y" * 64, True)],
+)
+def test_password_rules(password, ok):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_password(password)
+    except ValidationError:
+        assert not ok
+    else:
+        assert ok
+
+
+def test_an_admin_invites_a_therapist_who_joins_once(world, client_as):
+    admin = client_as("admin")
+    assert admin.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
+    response = admin.post("/workspace/staff/invite/", {"full_name": "Ivy Invited", "email": "ivy@harbour.example", "role": "therapist"})
+    assert response.status_code == 302, response.content[:500]
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/workspace/join/[^/\s]+/)", mail.outbox[0].body)
+    assert link is not None
+    invitation = StaffInvitation.objects.get(email="ivy@harbour.example")
+    assert link.group(1).split("/")[-2] not in invitation.token_hash  # only the hash is stored
+
+    newcomer = Client()
+    page = newcomer.get(link.group(1))
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+    joined = newcomer.post(link.group(1), {"full_name": "Ivy Invited", "password1": PASSWORD, "password2": PASSWORD})
+    assert joined.status_code == 302
+    assert joined["Location"] == "/accounts/2fa/totp/activate/"
+    assert Client().get(link.group(1)).status_code == 404  # used once, never again
+
+
+def test_an_expired_or_unknown_invitation_is_refused(world):
+    issued = staff_invite(actor=world.user("admin"), email="late@harbour.example", full_name="Lee Late", role="therapist")
+    StaffInvitation.objects.filter(pk=issued.invitation.pk).update(expires_at=timezone.now())
+    from rapport.practice.services import InvitationInvalid
+
+    with pytest.raises(InvitationInvalid, match="expired"):
+        staff_invitation_accept(token=issued.token, full_name="Lee Late", password=PASSWORD)
+    with pytest.raises(InvitationInvalid, match="not valid"):
+        staff_invitation_accept(token="made-up-token", full_name="X", password=PASSWORD)
+
+
+def test_only_a_practice_admin_can_invite(world):
+    with pytest.raises(PermissionError):
+        staff_invite(actor=world.user("therapist_a"), email="x@harbour.example", full_name="X", role="therapist")
+
+
+def test_inviting_requires_recent_reauthentication(client_as):
+    admin = client_as("admin")  # signed in long enough ago that no recent password entry is on record
+    response = admin.post("/workspace/staff/invite/", {"full_name": "Ivy", "email": "ivy@harbour.example", "role": "therapist"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert not StaffInvitation.objects.exists()
