@@ -355,6 +355,8 @@ LOGGING = {
         # Request bodies never reach the log: django.request logs the path and status only.
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # The Huey consumer installs its own handler; do not print each line twice.
+        "huey": {"level": "INFO", "propagate": False},
     },
 }
 RAPPORT_PRACTICE_SLUG = env_str("RAPPORT_PRACTICE_SLUG", "")

@@ -90,3 +90,16 @@ def test_demo_seed_builds_the_fictional_practice_once():
 def test_demo_seed_refuses_production():
     with override_settings(PRODUCTION=True), pytest.raises(CommandError, match="refuses to run"):
         call_command("demo_seed", stdout=StringIO())
+
+
+def test_clinical_text_never_reaches_the_logs(client_as, world, caplog):
+    import logging
+
+    marker = "Fictional: the marker phrase quiet tide"
+    with caplog.at_level(logging.DEBUG):
+        therapist = client_as("therapist_a")
+        therapist.post(f"/workspace/cases/{world.individual_case.public_id}/summary/", {"summary": marker})
+        therapist.get(f"/workspace/cases/{world.individual_case.public_id}/")
+        therapist.post(f"/workspace/cases/{world.individual_case.public_id}/summary/", {"summary": "x" * 20_001})  # invalid: too long
+    assert "quiet tide" not in caplog.text
+    assert "x" * 100 not in caplog.text
