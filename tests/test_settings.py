@@ -116,3 +116,22 @@ def test_sqlite_pragmas_are_read_back_on_every_connection():
 
     with pytest.raises(ImproperlyConfigured, match="journal_mode is 'delete', expected 'wal'"):
         check_sqlite_pragmas(sender=None, connection=_Connection())
+
+
+def test_redis_url_moves_huey_and_the_cache_to_redis():
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings; from django.core.cache import cache\n"
+        "from huey.contrib.djhuey import HUEY\n"
+        "assert type(HUEY).__name__ == 'RedisHuey', type(HUEY)\n"
+        "assert settings.CACHES['default']['BACKEND'].endswith('RedisCache')\n"
+        "cache.set('rapport-redis-check', 'yes', 30)\n"
+        "assert cache.get('rapport-redis-check') == 'yes'\n"
+        "HUEY.storage.conn.ping()\n"
+        "print('redis ok')\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("RAPPORT_", "DATABASE_URL", "REDIS_URL"))}
+    base.update({"DJANGO_SETTINGS_MODULE": "config.settings", "RAPPORT_ENV": "development", "REDIS_URL": "redis://127.0.0.1:6379/15"})
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "redis ok" in result.stdout
