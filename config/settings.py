@@ -241,6 +241,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Changing email, password or second factors asks for the password again (ASVS 5.0 7.5.1).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 # Per-account lockout is django-axes' job (below); allauth keeps only a per-address limit against
 # credential stuffing across many accounts.

@@ -86,7 +86,10 @@ def build_world(**overrides: Any) -> World:
     case_update_summary(actor=therapist_a_user, case=individual_case, summary="Fictional summary for Cora.")
     couple_case = case_open(actor=therapist_a_user, therapist=therapist_a, clients=[partner_a, partner_b], status=CaseStatus.ACTIVE)
     other_case = case_open(
-        actor=other_therapist_user, therapist=Therapist.objects.get(user=other_therapist_user), clients=[other_client], status=CaseStatus.ACTIVE
+        actor=other_therapist_user,
+        therapist=Therapist.objects.get(user=other_therapist_user),
+        clients=[other_client],
+        status=CaseStatus.ACTIVE,
     )
     return World(
         practice=practice,

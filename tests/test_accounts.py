@@ -53,7 +53,9 @@ def test_a_client_session_lasts_up_to_7_days(client_as):
 
 
 def test_staff_without_a_second_factor_are_sent_to_set_one_up(world):
-    user = staff_user_create(actor=None, practice=world.practice, email="new@harbour.example", full_name="Nia New", role="therapist", password=PASSWORD)
+    user = staff_user_create(
+        actor=None, practice=world.practice, email="new@harbour.example", full_name="Nia New", role="therapist", password=PASSWORD
+    )
     browser = Client()
     browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     response = browser.get("/workspace/")
@@ -147,6 +149,7 @@ def test_an_admin_invites_a_therapist_who_joins_once(world, client_as):
     joined = newcomer.post(link.group(1), {"full_name": "Ivy Invited", "password1": PASSWORD, "password2": PASSWORD})
     assert joined.status_code == 302
     assert joined["Location"] == "/accounts/2fa/totp/activate/"
+    assert newcomer.get("/accounts/2fa/totp/activate/").status_code == 200  # no second password prompt right after joining
     assert Client().get(link.group(1)).status_code == 404  # used once, never again
 
 

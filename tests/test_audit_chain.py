@@ -151,7 +151,21 @@ def test_audit_verify_names_the_gap_left_by_a_deleted_event(world):
 
 def test_audit_verify_names_two_swapped_events(world):
     first, second = AuditEvent.objects.order_by("id")[3:5]
-    columns = ["public_id", "occurred_at", "actor_id", "actor_role", "action", "practice_id", "client_id", "object_type", "object_id", "ip_address", "detail", "prev_hash", "hash"]
+    columns = [
+        "public_id",
+        "occurred_at",
+        "actor_id",
+        "actor_role",
+        "action",
+        "practice_id",
+        "client_id",
+        "object_type",
+        "object_id",
+        "ip_address",
+        "detail",
+        "prev_hash",
+        "hash",
+    ]
     # Swap the two rows' contents while keeping their ids (and so their order) in place.
     rows = {}
     with connection.cursor() as cursor:
@@ -160,7 +174,9 @@ def test_audit_verify_names_two_swapped_events(world):
             rows[event.pk] = cursor.fetchone()
     placeholders = ", ".join(f"{c} = %s" for c in columns)
     # hash and public_id are unique: park the first row on placeholder values during the swap.
-    _raw("UPDATE audit_auditevent SET hash = %s, public_id = %s WHERE id = %s", ["x" * 64, "00000000-0000-0000-0000-000000000001", first.pk])
+    _raw(
+        "UPDATE audit_auditevent SET hash = %s, public_id = %s WHERE id = %s", ["x" * 64, "00000000-0000-0000-0000-000000000001", first.pk]
+    )
     _raw(f"UPDATE audit_auditevent SET {placeholders} WHERE id = %s", [*rows[first.pk], second.pk])  # noqa: S608
     _raw(f"UPDATE audit_auditevent SET {placeholders} WHERE id = %s", [*rows[second.pk], first.pk])  # noqa: S608
     message = _verify_command()
@@ -210,7 +226,7 @@ def test_concurrent_appends_keep_one_linear_chain():
         try:
             for n in range(15):
                 audit_record(actor=None, action="view", object_type="test.concurrency", detail={"worker": worker, "n": n})
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

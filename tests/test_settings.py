@@ -16,15 +16,25 @@ GOOD_SECRET = "s" * 60
 
 
 def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("RAPPORT_", "DATABASE_URL", "SECRET_KEY", "TIME_ZONE", "REDIS_URL", "EMAIL_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RAPPORT_", "DATABASE_URL", "SECRET_KEY", "TIME_ZONE", "REDIS_URL", "EMAIL_"))
+    }
     base.update({"DJANGO_SETTINGS_MODULE": "config.settings", "RAPPORT_VAR_DIR": str(ROOT / "var")})
     base.update(env)
-    return subprocess.run(  # noqa: S603  (fixed interpreter and arguments)
+    return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60, check=False
     )
 
 
-PRODUCTION = {"RAPPORT_ENV": "production", "SECRET_KEY": GOOD_SECRET, "RAPPORT_ENCRYPTION_KEYS": GOOD_KEYS, "EMAIL_HOST": "smtp.example", "SITE_URL": "https://p.example"}
+PRODUCTION = {
+    "RAPPORT_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "RAPPORT_ENCRYPTION_KEYS": GOOD_KEYS,
+    "EMAIL_HOST": "smtp.example",
+    "SITE_URL": "https://p.example",
+}
 
 
 @pytest.mark.parametrize(
@@ -33,7 +43,10 @@ PRODUCTION = {"RAPPORT_ENV": "production", "SECRET_KEY": GOOD_SECRET, "RAPPORT_E
         ({**PRODUCTION, "SECRET_KEY": ""}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
         ({**PRODUCTION, "RAPPORT_ENCRYPTION_KEYS": ""}, "RAPPORT_ENCRYPTION_KEYS (or RAPPORT_ENCRYPTION_KEYS_FILE) must be set"),
         ({**PRODUCTION, "RAPPORT_ENCRYPTION_KEYS": "k1:tooshort"}, "RAPPORT_ENCRYPTION_KEYS is malformed"),
-        ({**PRODUCTION, "RAPPORT_ENCRYPTION_KEYS_FILE": "/nonexistent/keys"}, "Set either RAPPORT_ENCRYPTION_KEYS or RAPPORT_ENCRYPTION_KEYS_FILE, not both"),
+        (
+            {**PRODUCTION, "RAPPORT_ENCRYPTION_KEYS_FILE": "/nonexistent/keys"},
+            "Set either RAPPORT_ENCRYPTION_KEYS or RAPPORT_ENCRYPTION_KEYS_FILE, not both",
+        ),
         ({**PRODUCTION, "DEBUG": "true"}, "DEBUG must be off"),
         ({**PRODUCTION, "EMAIL_HOST": ""}, "EMAIL_HOST must be set"),
         ({"RAPPORT_ENV": "development", "DATABASE_URL": "mysql://u:p@h/db"}, "DATABASE_URL must start with sqlite:/// or postgres://"),
@@ -54,7 +67,13 @@ def test_bad_configuration_stops_start_up_with_a_clear_message(env, message):
 def test_secrets_can_come_from_files(tmp_path):
     (tmp_path / "secret").write_text(GOOD_SECRET)
     (tmp_path / "keys").write_text(GOOD_KEYS + "\n")
-    env = {**PRODUCTION, "SECRET_KEY": "", "RAPPORT_ENCRYPTION_KEYS": "", "SECRET_KEY_FILE": str(tmp_path / "secret"), "RAPPORT_ENCRYPTION_KEYS_FILE": str(tmp_path / "keys")}
+    env = {
+        **PRODUCTION,
+        "SECRET_KEY": "",
+        "RAPPORT_ENCRYPTION_KEYS": "",
+        "SECRET_KEY_FILE": str(tmp_path / "secret"),
+        "RAPPORT_ENCRYPTION_KEYS_FILE": str(tmp_path / "keys"),
+    }
     result = _start(env)
     assert result.returncode == 0, result.stderr
 
@@ -109,7 +128,7 @@ def test_sqlite_pragmas_are_read_back_on_every_connection():
 
     class _Connection:
         vendor = "sqlite"
-        settings_dict = {"NAME": "/tmp/x.sqlite3"}
+        settings_dict = {"NAME": "rapport-fake.sqlite3"}
 
         def cursor(self):
             return _Cursor()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -42,7 +42,7 @@ def case_get_for_user(user: Any, public_id: uuid.UUID | str) -> Case:
     """One case if the user may see it; 404 for outsiders, 403 for insiders without the right."""
     try:
         case = Case.objects.select_related("practice", "primary_therapist").get(public_id=public_id)
-    except (Case.DoesNotExist, ValueError, TypeError):
+    except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such case") from None
     practice_id = _user_practice_id(user)
     if practice_id is None or case.practice_id != practice_id:

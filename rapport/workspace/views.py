@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.selectors import events_for_practice
-from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to
+from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice
@@ -66,19 +67,26 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(STAFF_ROLES)
 def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    """The therapist's working summary: shown, edited in place with htmx, or as a plain form post."""
-    case = case_read_for_user(request.user, case_id, request=request)
-    editing = request.method == "GET" and request.GET.get("edit") == "1"
-    form = CaseSummaryForm(initial={"summary": case.summary})
+    """The therapist's working summary: shown, edited in place with htmx, or as a plain form post.
+
+    A save is audited as one update (by the service); only showing the summary is audited as a read.
+    """
+    user = signed_in_user(request)
     if request.method == "POST":
+        case = case_get_for_user(user, case_id)
         form = CaseSummaryForm(request.POST)
         if form.is_valid():
-            case_update_summary(actor=signed_in_user(request), case=case, summary=form.cleaned_data["summary"])
+            case_update_summary(actor=user, case=case, summary=form.cleaned_data["summary"])
             if not getattr(request, "htmx", False):
                 messages.success(request, "Summary saved.")
                 return redirect("workspace:case_detail", case_id=case.public_id)
+            editing = False
         else:
             editing = True
+    else:
+        case = case_read_for_user(user, case_id, request=request)
+        form = CaseSummaryForm(initial={"summary": case.summary})
+        editing = request.GET.get("edit") == "1"
     context = {"case": case, "form": form, "editing": editing, "members": case_members(case)}
     return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
 
@@ -150,6 +158,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The password was typed a moment ago: let the second-factor setup count it as the
+            # recent re-authentication it asks for, instead of asking for it again at once.
+            record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
             messages.success(request, "Welcome. One more step: set up your second factor.")
             return redirect("mfa_activate_totp")
     response = render(request, "workspace/invitation_accept.html", {"form": form, "invitation": invitation})

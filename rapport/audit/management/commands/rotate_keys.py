@@ -1,6 +1,6 @@
 from __future__ import annotations
-# Lives in the audit app because a rotation run is itself audited; the work is rapport.core.keyrotation.
 
+# Lives in the audit app because a rotation run is itself audited; the work is rapport.core.keyrotation.
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
