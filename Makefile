@@ -5,6 +5,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 TEST_PG_URL ?= postgres://rapport:rapport-test-only@127.0.0.1:5432/rapport
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -56,7 +57,7 @@ fmt: venv
 	$(PY) -m ruff check --fix .
 
 bench: venv var
-	RAPPORT_ENV=test $(PY) -m benchmarks
+	RAPPORT_ENV=test $(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf var/*.sqlite3* var/cache var/static
