@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from benchmarks.fastinsert import insert_rows
 from benchmarks.timing import Result, Target, fmt_int, median, progress, rate, spread, timed
-from rapport.audit.chain import GENESIS, canonical, link_hash
+from rapport.audit.chain import GENESIS, canonical, link_hash, utc_iso
 from rapport.audit.models import Action, AuditEvent
 from rapport.audit.services import audit_record
 from rapport.audit.verification import audit_chain_verify
@@ -72,7 +72,7 @@ def append_bulk_chain(world: Any, count: int) -> int:
                 head,
                 canonical(
                     public_id=str(public_id),
-                    **{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in values.items()},
+                    **{k: (str(v) if isinstance(v, uuid.UUID) else utc_iso(v) if k == "occurred_at" else v) for k, v in values.items()},
                 ),
             )
             batch.append(AuditEvent(public_id=public_id, prev_hash=head, hash=digest, **values))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from django.db import connection, connections, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapport.audit.chain import GENESIS, ChainedEvent, canonical, event_hash, link_hash, verify
+from rapport.audit.chain import GENESIS, ChainedEvent, canonical, event_hash, link_hash, utc_iso, verify
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import audit_record
 from rapport.audit.verification import audit_chain_verify
@@ -24,7 +23,7 @@ def _chain(length: int) -> list[ChainedEvent]:
     for seq in range(1, length + 1):
         fields = {
             "public_id": f"00000000-0000-0000-0000-{seq:012d}",
-            "occurred_at": start + timedelta(seconds=seq),
+            "occurred_at": utc_iso(start + timedelta(seconds=seq)),
             "actor_id": seq % 5 or None,
             "actor_role": "therapist",
             "action": random.choice(["view", "update", "create"]),
@@ -36,7 +35,7 @@ def _chain(length: int) -> list[ChainedEvent]:
             "detail": {"fields": ["summary"]} if seq % 2 else {},
         }
         digest = link_hash(previous, canonical(**fields))
-        events.append(ChainedEvent(seq=seq, prev_hash=previous, hash=digest, **fields))
+        events.append(ChainedEvent(seq=seq, prev_hash=previous, hash=digest, **fields))  # type: ignore[arg-type]
         previous = digest
     return events
 
@@ -58,16 +57,16 @@ def _tamper(events: list[ChainedEvent], rng: random.Random) -> tuple[str, list[C
             "action": "export" if original.action != "export" else "view",
             "actor_id": (original.actor_id or 0) + 1,
             "client_id": "22222222-0000-0000-0000-000000000000",
-            "occurred_at": original.occurred_at + timedelta(microseconds=1),
+            "occurred_at": original.occurred_at.replace(".000000", ".000001"),
             "detail": {"fields": ["forged"]},
             "object_type": "clients.client",
         }[field]
-        events[i] = replace(original, **{field: new_value})
+        events[i] = original._replace(**{field: new_value})
     elif kind == "delete":
         del events[i]
     elif kind == "insert":
-        forged = replace(events[i], seq=events[i].seq, public_id="99999999-0000-0000-0000-000000000000")
-        forged = replace(forged, hash=event_hash(forged))  # internally consistent, but not linked
+        forged = events[i]._replace(public_id="99999999-0000-0000-0000-000000000000")
+        forged = forged._replace(hash=event_hash(forged))  # internally consistent, but not linked
         events.insert(i + 1, forged)
     elif kind == "reorder":
         events[i], events[i + 1] = events[i + 1], events[i]
@@ -99,7 +98,7 @@ def test_removing_the_newest_events_is_caught_by_the_anchored_head():
 def test_any_single_edit_is_named(length, data):
     events = _chain(length)
     index = data.draw(st.integers(min_value=0, max_value=length - 1))
-    events[index] = replace(events[index], action="forged")
+    events[index] = events[index]._replace(action="forged")
     result = verify(events)
     assert [p.seq for p in result.problems if p.kind == "edited"] == [index + 1]
 

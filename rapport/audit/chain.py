@@ -1,6 +1,6 @@
 """The hash chain over audit events: canonical form, hashing and verification (no Django).
 
-hash = SHA-256(prev_hash ‖ canonical JSON of the event), with sorted keys and UTC ISO timestamps
+hash = SHA-256(prev_hash ‖ canonical JSON of the event): a fixed-order array, UTC ISO timestamps
 (RELIABILITY.md A5). Changing, deleting or reordering an event breaks a link that ``verify`` names.
 """
 
@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 GENESIS = "0" * 64
+CANONICAL_VERSION = 1
+# One encoder for every event: json.dumps with options would build a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-@dataclass(frozen=True)
-class ChainedEvent:
+class ChainedEvent(NamedTuple):
+    """One stored event as the verifier sees it: ids as canonical strings, time as UTC ISO text."""
+
     seq: int
     public_id: str
-    occurred_at: datetime
+    occurred_at: str
     actor_id: int | None
     actor_role: str
     action: str
@@ -33,10 +38,17 @@ class ChainedEvent:
     hash: str
 
 
+def utc_iso(moment: datetime) -> str:
+    """The one textual form of a timestamp inside the chain: UTC, microseconds, explicit offset."""
+    if moment.tzinfo is None:
+        raise ValueError("audit timestamps must be aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def canonical(
     *,
     public_id: str,
-    occurred_at: datetime,
+    occurred_at: str,
     actor_id: int | None,
     actor_role: str,
     action: str,
@@ -47,22 +59,23 @@ def canonical(
     ip_address: str | None,
     detail: dict[str, object],
 ) -> bytes:
-    if occurred_at.tzinfo is None:
-        raise ValueError("audit timestamps must be aware")
-    body = {
-        "public_id": public_id,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": actor_id,
-        "actor_role": actor_role,
-        "action": action,
-        "practice_id": practice_id,
-        "client_id": client_id,
-        "object_type": object_type,
-        "object_id": object_id,
-        "ip_address": ip_address,
-        "detail": detail,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    # A JSON array in a fixed order: unambiguous, and cheaper to build than a sorted object.
+    # The leading version tag lets the form change later without confusing old events.
+    body = [
+        CANONICAL_VERSION,
+        public_id,
+        occurred_at,
+        actor_id,
+        actor_role,
+        action,
+        practice_id,
+        client_id,
+        object_type,
+        object_id,
+        ip_address,
+        detail,
+    ]
+    return _CANONICAL_JSON.encode(body).encode("ascii")
 
 
 def link_hash(prev_hash: str, canonical_bytes: bytes) -> str:
@@ -107,11 +120,15 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) -> VerifyResult:
+def verify(
+    events: Iterable[ChainedEvent], *, expected_head: str | None = None, locate: Callable[[str], int | None] | None = None
+) -> VerifyResult:
     """Walk the chain in sequence order and report every event whose content or link is wrong.
 
     An edited event no longer matches its own hash. A deleted event leaves the next one pointing at
     a hash that is not its predecessor's. Two swapped events each point at the wrong predecessor.
+    ``locate`` finds the sequence number of the event with a given hash, to tell a reordering from
+    a deletion; without it, only events already walked are searched.
     """
     problems: list[Problem] = []
     previous_hash = GENESIS
@@ -120,6 +137,8 @@ def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) 
     checked = 0
     for event in events:
         checked += 1
+        if locate is None:
+            seen[event.hash] = event.seq
         if event_hash(event) != event.hash:
             problems.append(
                 Problem(
@@ -130,8 +149,9 @@ def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) 
                 )
             )
         if event.prev_hash != previous_hash:
-            if event.prev_hash in seen:
-                where = f"it follows event #{seen[event.prev_hash]} in the chain, so events were reordered"
+            found = locate(event.prev_hash) if locate is not None else seen.get(event.prev_hash)
+            if found is not None and found != event.seq:
+                where = f"it follows event #{found} in the chain, so events were reordered"
             elif previous_seq is None:
                 where = "it should be the first event, so earlier events were deleted"
             else:
@@ -144,7 +164,6 @@ def verify(events: Iterable[ChainedEvent], *, expected_head: str | None = None) 
                     f"event #{event.seq} ({event.public_id}) does not link to its predecessor: {where}",
                 )
             )
-        seen[event.hash] = event.seq
         previous_hash = event.hash
         previous_seq = event.seq
     if expected_head is not None and expected_head != previous_hash:

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from rapport.audit.chain import GENESIS, canonical, link_hash
+from rapport.audit.chain import GENESIS, canonical, link_hash, utc_iso
 from rapport.audit.models import Action, AuditEvent
 
 # Any fixed 64-bit number: the advisory lock that serialises appends to the chain on PostgreSQL.
@@ -69,7 +69,7 @@ def audit_record(
             previous,
             canonical(
                 public_id=str(event.public_id),
-                occurred_at=event.occurred_at,
+                occurred_at=utc_iso(event.occurred_at),
                 actor_id=user.pk if user is not None else None,
                 actor_role=event.actor_role,
                 action=event.action,
