@@ -175,3 +175,19 @@ def test_inviting_requires_recent_reauthentication(client_as):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauthenticate/")
     assert not StaffInvitation.objects.exists()
+
+
+def test_staff_without_a_second_factor_set_one_up_right_after_signing_in(world):
+    staff_user_create(actor=None, practice=world.practice, email="fresh@harbour.example", full_name="Fay Fresh", role="supervisor", password=PASSWORD)
+    browser = Client()
+    response = _login(browser, "fresh@harbour.example", PASSWORD)
+    assert response.status_code == 302
+    setup = browser.get("/workspace/", follow=True)
+    assert setup.redirect_chain[-1][0] == "/accounts/2fa/totp/activate/"  # no password prompt in between
+    assert setup.status_code == 200
+
+
+def test_the_sign_in_page_offers_no_sign_up(db):
+    page = Client().get("/accounts/login/")
+    assert b"/accounts/signup/" not in page.content
+    assert b'<label for="id_login"' in page.content

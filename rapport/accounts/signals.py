@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
 from rapport.accounts.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
+from rapport.accounts.models import STAFF_ROLES
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 
@@ -25,6 +28,11 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         now = timezone.now().timestamp()
         request.session[SESSION_LOGIN_AT] = now
         request.session[SESSION_SEEN_AT] = now
+    if request is not None and getattr(user, "role", None) in STAFF_ROLES and not Authenticator.objects.filter(user=user).exists():
+        # A staff member without a second factor is sent straight to set one up, and that page asks
+        # for a recent password entry: the sign-in that just happened is one, so record it as such
+        # rather than asking for the password twice in a row.
+        record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
     audit_record(
         actor=user,
         action=Action.LOGIN,

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from allauth.account.decorators import reauthentication_required
-from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -157,10 +156,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except (InvitationInvalid, ValidationError) as exc:
             form.add_error(None, str(exc.messages[0] if isinstance(exc, ValidationError) else exc))
         else:
+            # Signing in here also records the fresh password entry (see rapport.accounts.signals),
+            # so the second-factor setup that follows does not ask for the password again.
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            # The password was typed a moment ago: let the second-factor setup count it as the
-            # recent re-authentication it asks for, instead of asking for it again at once.
-            record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
             messages.success(request, "Welcome. One more step: set up your second factor.")
             return redirect("mfa_activate_totp")
     response = render(request, "workspace/invitation_accept.html", {"form": form, "invitation": invitation})
