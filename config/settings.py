@@ -6,6 +6,7 @@ RAPPORT_ENV selects the mode: ``development`` (default; local demo), ``test`` (t
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,11 @@ from rapport.core.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RAPPORT_VAR_DIR", str(BASE_DIR / "var")))
+try:
+    # The SQLite database, the Huey queue, the file cache and collected static files live here.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"RAPPORT_VAR_DIR {str(VAR_DIR)!r} cannot be created: {exc.strerror}.") from None
 
 RAPPORT_ENV = env_str("RAPPORT_ENV", "development")
 if RAPPORT_ENV not in {"development", "test", "production"}:
@@ -49,25 +55,32 @@ elif PRODUCTION and len(_secret_key) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
 SECRET_KEY = _secret_key
 
+# Fixed, publicly known key: fine for fictional demo and test data, refused in production.
+_DEVELOPMENT_KEY = "dev1:cmFwcG9ydC1kZXYta2V5LWZpY3Rpb25hbC1vbmx5ISE="
 # The keyring for encrypted fields: "key_id:base64key,key_id:base64key", the first one encrypts.
 _encryption_keys = env_secret("RAPPORT_ENCRYPTION_KEYS")
 if _encryption_keys is None:
     if PRODUCTION:
         raise ImproperlyConfigured(
             "RAPPORT_ENCRYPTION_KEYS (or RAPPORT_ENCRYPTION_KEYS_FILE) must be set when RAPPORT_ENV=production. "
-            "Create one with: python manage.py generate_encryption_key"
+            "Create one with: RAPPORT_ENV=development python manage.py generate_encryption_key KEY_ID"
         )
-    # Fixed, publicly known keys: fine for fictional demo and test data, never for real records.
-    _encryption_keys = "dev1:cmFwcG9ydC1kZXYta2V5LWZpY3Rpb25hbC1vbmx5ISE="
+    _encryption_keys = _DEVELOPMENT_KEY
 try:
-    Keyring.parse(_encryption_keys)
+    _keyring = Keyring.parse(_encryption_keys)
 except KeyringError as exc:
     raise ImproperlyConfigured(f"RAPPORT_ENCRYPTION_KEYS is malformed: {exc}.") from None
+if PRODUCTION and _DEVELOPMENT_KEY.split(":", 1)[1] in {base64.b64encode(key).decode() for key in _keyring.keys.values()}:
+    raise ImproperlyConfigured("RAPPORT_ENCRYPTION_KEYS contains the published development key; generate a real one.")
 RAPPORT_ENCRYPTION_KEYS = _encryption_keys
 
 # --- Hosts and URLs -------------------------------------------------------------------------------
 
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env_url("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL must be set to the https:// address of the site when RAPPORT_ENV=production.")
+# How many reverse proxies in front of Rapport append to X-Forwarded-For (0: use REMOTE_ADDR).
+RAPPORT_TRUSTED_PROXIES = env_int("RAPPORT_TRUSTED_PROXIES", 0, minimum=0)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = [urlsplit(SITE_URL).hostname or ""]
@@ -162,7 +175,7 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
 if _scheme == "sqlite":
-    if not _database.get("NAME"):
+    if not _database.get("NAME") or _database["NAME"] == ":memory:":
         raise ImproperlyConfigured("DATABASE_URL for SQLite needs a file path, e.g. sqlite:////srv/rapport/rapport.sqlite3")
     # With IMMEDIATE every atomic() takes the write lock at BEGIN, so the busy timeout applies and
     # concurrent writers queue instead of failing (RELIABILITY.md A4). ATOMIC_REQUESTS stays off.
@@ -259,8 +272,15 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # Lockout: 10 failures per account and address, then a 15-minute cool-off (RELIABILITY.md target 5).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "login"
+# Per account, wherever the attempts come from (ASVS 4.0.3 2.2.1 counts failures per account).
+# allauth's per-address limit above covers one address trying many accounts.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "rapport.accounts.lockout.lockout_username"
+# axes.W006 warns that without ip_address attackers can dodge limits keyed on user agent or
+# cookies; ours is keyed on the account, which neither changes, and the per-address limit is
+# allauth's. Adding ip_address here would let ten typos behind one office NAT lock out everyone.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_CLIENT_IP_CALLABLE = "rapport.core.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -271,6 +291,8 @@ RAPPORT_SESSION_IDLE_MINUTES = env_int("RAPPORT_SESSION_IDLE_MINUTES", 30, minim
 RAPPORT_STAFF_SESSION_ABSOLUTE_HOURS = env_int("RAPPORT_STAFF_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 RAPPORT_CLIENT_SESSION_ABSOLUTE_HOURS = env_int("RAPPORT_CLIENT_SESSION_ABSOLUTE_HOURS", 7 * 24, minimum=1)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Flash messages ("Signed in as ...") stay on the server instead of in a readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_AGE = RAPPORT_CLIENT_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -336,7 +358,7 @@ else:
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
-    # The demo and the tests keep their database, cache and collected files here.
+    # WhiteNoise warns about a missing STATIC_ROOT; the demo and tests never run collectstatic.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -350,12 +372,15 @@ STORAGES = {
 
 # --- Logging: never clinical text; see docs/configuration.md --------------------------------------------------
 
+_LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if _LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got {_LOG_LEVEL!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
         # Request bodies never reach the log: django.request logs the path and status only.
         "django.db.backends": {"level": "WARNING"},

@@ -96,6 +96,31 @@ def test_a_failed_login_is_audited_without_the_attempted_credentials(world):
     assert "cora" not in str(AuditEvent.objects.filter(pk=event.pk).values().get())
 
 
+def test_failures_from_many_addresses_still_lock_the_one_account(world):
+    for n in range(10):
+        Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post("/accounts/login/", {"login": "cora@mail.example", "password": "wrong wrong wrong"})
+    response = Client(REMOTE_ADDR="198.51.100.200").post("/accounts/login/", {"login": "cora@mail.example", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_failures_on_other_accounts_do_not_lock_out_someone_else(world):
+    browser = Client(REMOTE_ADDR="198.51.100.7")
+    for email in ["pat@mail.example", "quinn@mail.example", "olive@mail.example"] * 4:
+        browser.post("/accounts/login/", {"login": email, "password": "wrong wrong wrong"})
+    response = Client(REMOTE_ADDR="198.51.100.7").post("/accounts/login/", {"login": "cora@mail.example", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_recorded(world):
+    with override_settings(RAPPORT_TRUSTED_PROXIES=1):
+        browser = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 192.0.2.44")
+        _login(browser, "cora@mail.example", PASSWORD)
+    assert AuditEvent.objects.filter(action="login").get().ip_address == "192.0.2.44"
+    without_proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    _login(without_proxy, "pat@mail.example", PASSWORD)
+    assert AuditEvent.objects.filter(action="login").order_by("-id").first().ip_address == "127.0.0.1"  # type: ignore[union-attr]
+
+
 def test_ten_failures_lock_the_account_even_for_the_right_password(world):
     browser = Client()
     for _ in range(10):
@@ -103,6 +128,7 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(world):
     response = _login(browser, "cora@mail.example", PASSWORD)
     assert response.status_code == 429
     assert b"Too many sign-in attempts" in response.content
+    assert b"paused for 15 minutes" in response.content
 
 
 def test_passwords_are_hashed_with_argon2_in_production():
@@ -178,7 +204,9 @@ def test_inviting_requires_recent_reauthentication(client_as):
 
 
 def test_staff_without_a_second_factor_set_one_up_right_after_signing_in(world):
-    staff_user_create(actor=None, practice=world.practice, email="fresh@harbour.example", full_name="Fay Fresh", role="supervisor", password=PASSWORD)
+    staff_user_create(
+        actor=None, practice=world.practice, email="fresh@harbour.example", full_name="Fay Fresh", role="supervisor", password=PASSWORD
+    )
     browser = Client()
     response = _login(browser, "fresh@harbour.example", PASSWORD)
     assert response.status_code == 302
@@ -191,3 +219,30 @@ def test_the_sign_in_page_offers_no_sign_up(db):
     page = Client().get("/accounts/login/")
     assert b"/accounts/signup/" not in page.content
     assert b'<label for="id_login"' in page.content
+
+
+def test_setting_up_a_second_factor_and_a_wrong_code_are_audited(world, django_capture_on_commit_callbacks):
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    staff_user_create(
+        actor=None, practice=world.practice, email="fresh@harbour.example", full_name="Fay Fresh", role="therapist", password=PASSWORD
+    )
+    browser = Client()
+    _login(browser, "fresh@harbour.example", PASSWORD)
+    page = browser.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret
+    counters = list(yield_hotp_counters_from_time())
+    code = format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+    with django_capture_on_commit_callbacks(execute=True):  # allauth announces the new authenticator on commit
+        assert browser.post("/accounts/2fa/totp/activate/", {"code": code}).status_code == 302
+    user = page.context["user"]
+    changes = [e.detail.get("change") for e in AuditEvent.objects.filter(actor=user, action="update")]
+    assert "second_factor_added" in changes
+    assert not any(secret in str(e.detail) for e in AuditEvent.objects.all())
+
+    browser.post("/accounts/logout/")
+    second = Client()
+    _login(second, "fresh@harbour.example", PASSWORD)
+    second.post("/accounts/2fa/authenticate/", {"code": "000000" if code != "000000" else "111111"})
+    failed = AuditEvent.objects.filter(action="login_failed", detail__step="second_factor").get()
+    assert failed.object_id == user.public_id

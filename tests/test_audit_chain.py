@@ -90,7 +90,14 @@ def test_removing_the_newest_events_is_caught_by_the_anchored_head():
     events = _chain(10)
     head = verify(events).head
     assert verify(events[:-1]).ok  # a shorter chain is self-consistent...
-    assert not verify(events[:-1], expected_head=head).ok  # ...but no longer ends at the anchor
+    result = verify(events[:-1], anchor=head)  # ...but no longer contains the anchor
+    assert [p.kind for p in result.problems] == ["anchor_missing"]
+
+
+def test_events_appended_after_the_anchor_are_fine():
+    events = _chain(10)
+    anchor = verify(events[:6]).head
+    assert verify(events, anchor=anchor).ok
 
 
 @settings(max_examples=50)

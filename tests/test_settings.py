@@ -55,6 +55,13 @@ PRODUCTION = {
         ({"RAPPORT_ENV": "development", "REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL"),
         ({"RAPPORT_ENV": "staging"}, "RAPPORT_ENV must be development, test or production"),
         ({"RAPPORT_ENV": "development", "RAPPORT_SESSION_IDLE_MINUTES": "half an hour"}, "RAPPORT_SESSION_IDLE_MINUTES must be an integer"),
+        (
+            {**PRODUCTION, "RAPPORT_ENCRYPTION_KEYS": "dev1:cmFwcG9ydC1kZXYta2V5LWZpY3Rpb25hbC1vbmx5ISE="},
+            "contains the published development key",
+        ),
+        ({**PRODUCTION, "SITE_URL": ""}, "SITE_URL must be set to the https:// address"),
+        ({"RAPPORT_ENV": "development", "DATABASE_URL": "sqlite://"}, "DATABASE_URL for SQLite needs a file path"),
+        ({"RAPPORT_ENV": "development", "LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(env, message):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import signals as account_signals
 from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -61,3 +63,55 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     # The attempted identifier and password are deliberately not recorded (ASVS 5.0 16.2.5).
     audit_record(actor=None, action=Action.LOGIN_FAILED, object_type="accounts.user", request=request)
+
+
+# Account security changes: what changed, never the new value (ASVS 5.0 16.3.1, 16.2.5).
+_ACCOUNT_CHANGES = {
+    account_signals.password_changed: "password_changed",
+    account_signals.password_set: "password_set",
+    account_signals.password_reset: "password_reset",
+    account_signals.email_added: "email_added",
+    account_signals.email_removed: "email_removed",
+    account_signals.email_changed: "email_changed",
+    mfa_signals.authenticator_added: "second_factor_added",
+    mfa_signals.authenticator_removed: "second_factor_removed",
+    mfa_signals.authenticator_reset: "second_factor_reset",
+}
+
+
+def _record_account_change(change: str) -> Any:
+    def receiver_(sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any) -> None:
+        if user is None:
+            return
+        detail: dict[str, str] = {"change": change}
+        authenticator = kwargs.get("authenticator")
+        if authenticator is not None:
+            detail["kind"] = str(authenticator.type)
+        audit_record(
+            actor=user,
+            action=Action.UPDATE,
+            object_type="accounts.user",
+            object_id=user.public_id,
+            practice_id=_practice_public_id(user),
+            request=request,
+            detail=detail,
+        )
+
+    return receiver_
+
+
+for _signal, _change in _ACCOUNT_CHANGES.items():
+    _signal.connect(_record_account_change(_change), weak=False, dispatch_uid=f"rapport.audit.{_change}")
+
+
+@receiver(mfa_signals.authentication_failed)
+def _on_second_factor_failed(sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any) -> None:
+    audit_record(
+        actor=None,
+        action=Action.LOGIN_FAILED,
+        object_type="accounts.user",
+        object_id=getattr(user, "public_id", None),
+        practice_id=_practice_public_id(user),
+        request=request,
+        detail={"step": "second_factor"},
+    )

@@ -120,23 +120,26 @@ class VerifyResult:
         return not self.problems
 
 
-def verify(
-    events: Iterable[ChainedEvent], *, expected_head: str | None = None, locate: Callable[[str], int | None] | None = None
-) -> VerifyResult:
+def verify(events: Iterable[ChainedEvent], *, anchor: str | None = None, locate: Callable[[str], int | None] | None = None) -> VerifyResult:
     """Walk the chain in sequence order and report every event whose content or link is wrong.
 
     An edited event no longer matches its own hash. A deleted event leaves the next one pointing at
     a hash that is not its predecessor's. Two swapped events each point at the wrong predecessor.
     ``locate`` finds the sequence number of the event with a given hash, to tell a reordering from
-    a deletion; without it, only events already walked are searched.
+    a deletion; without it, only events already walked are searched. ``anchor`` is a head hash
+    recorded earlier (outside the database): the chain must still contain it, which catches events
+    removed from the end and a chain rebuilt from scratch.
     """
     problems: list[Problem] = []
     previous_hash = GENESIS
     previous_seq: int | None = None
     seen: dict[str, int] = {}
     checked = 0
+    anchor_found = anchor is None
     for event in events:
         checked += 1
+        if event.hash == anchor:
+            anchor_found = True
         if locate is None:
             seen[event.hash] = event.seq
         if event_hash(event) != event.hash:
@@ -166,13 +169,13 @@ def verify(
             )
         previous_hash = event.hash
         previous_seq = event.seq
-    if expected_head is not None and expected_head != previous_hash:
+    if not anchor_found:
         problems.append(
             Problem(
                 previous_seq or 0,
                 "",
-                "head_mismatch",
-                f"the chain ends at {previous_hash}, not at the anchored head {expected_head}: events were removed from the end or the chain was rebuilt",
+                "anchor_missing",
+                f"the anchored head {anchor} is not in the chain: events were removed from the end, or the chain was rebuilt",
             )
         )
     return VerifyResult(checked=checked, head=previous_hash, problems=problems)

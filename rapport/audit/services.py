@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from rapport.audit.chain import GENESIS, canonical, link_hash, utc_iso
 from rapport.audit.models import Action, AuditEvent
+from rapport.core.client_ip import client_ip
 
 # Any fixed 64-bit number: the advisory lock that serialises appends to the chain on PostgreSQL.
 # Without it concurrent appends fork the chain (RELIABILITY.md A5: 1,803 of 2,400 links broken).
@@ -18,9 +19,7 @@ _CHAIN_LOCK_KEY = 0x5241505041554454  # "RAPPAUDT"
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    return None if request is None else client_ip(request)
 
 
 def _as_uuid_str(value: uuid.UUID | str | None) -> str | None:

@@ -98,9 +98,9 @@ def _stream(batch_size: int) -> Iterator[ChainedEvent]:
         last_id = rows[-1][0]
 
 
-def audit_chain_verify(*, expected_head: str | None = None, batch_size: int = 5000) -> VerifyResult:
+def audit_chain_verify(*, anchor: str | None = None, batch_size: int = 5000) -> VerifyResult:
     """Check the whole chain, reading it in id order in batches (no long transaction held)."""
-    return verify(_stream(batch_size), expected_head=expected_head, locate=_locate)
+    return verify(_stream(batch_size), anchor=anchor, locate=_locate)
 
 
 def _locate(digest: str) -> int | None:

@@ -97,7 +97,8 @@ def env_url(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http",
     if not value:
         return ""
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    # unix:///path/to/socket has a path and no host; every other scheme needs a host.
+    if parts.scheme not in schemes or not (parts.netloc or (parts.scheme == "unix" and parts.path)):
         raise ImproperlyConfigured(
             f"Environment variable {name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {value!r}."
         )

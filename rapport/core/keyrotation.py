@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import models, transaction
 
-from rapport.core.crypto import key_id_of
+from rapport.core.crypto import DecryptionError, key_id_of
 from rapport.core.fields import EncryptedTextField
 from rapport.core.keyring import active_keyring
 
@@ -24,7 +24,10 @@ class RotationReport:
     active_key: str
     scanned: int = 0
     reencrypted: int = 0
+    secrets_resealed: int = 0
     per_model: dict[str, int] = field(default_factory=dict)
+    # "label #pk" of rows that no key in the keyring opens; they are left untouched and reported.
+    undecryptable: list[str] = field(default_factory=list)
 
 
 # Secrets sealed outside EncryptedTextField (e.g. MFA secrets in a third-party table) register a
@@ -63,18 +66,22 @@ def rotate_all(*, batch_size: int = 500, on_batch: Callable[[str, int], None] | 
                 last_pk = batch[-1][0]
                 stale = [row[0] for row in batch if any(_needs_rotation(value, active) for value in row[1:])]
                 report.scanned += len(batch)
-                if stale:
-                    for instance in model._default_manager.filter(pk__in=stale).select_for_update():
+                for instance in model._default_manager.filter(pk__in=stale).select_for_update():
+                    try:
                         # Reading each field decrypts it with its old key; save() seals it with the active one.
-                        for name in names:
-                            setattr(instance, name, getattr(instance, name))
-                        instance.save(update_fields=names)
-                    report.reencrypted += len(stale)
-                    report.per_model[label] = report.per_model.get(label, 0) + len(stale)
+                        plaintexts = {name: getattr(instance, name) for name in names}
+                    except DecryptionError:
+                        report.undecryptable.append(f"{label} #{instance.pk}")
+                        continue
+                    for name, value in plaintexts.items():
+                        setattr(instance, name, value)
+                    instance.save(update_fields=names)
+                    report.reencrypted += 1
+                    report.per_model[label] = report.per_model.get(label, 0) + 1
             if on_batch is not None:
                 on_batch(label, last_pk)
     for label, rotator in extra_rotators.items():
         count = rotator(active)
-        report.reencrypted += count
+        report.secrets_resealed += count
         report.per_model[label] = count
     return report

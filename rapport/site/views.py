@@ -4,12 +4,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from rapport.practice.selectors import public_practice, services_offered, therapists_listed
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     practice = public_practice()
     if practice is None:
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers and operators: the process answers and the database responds."""
     with connection.cursor() as cursor:

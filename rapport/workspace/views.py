@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import STAFF_ROLES, Role, User
@@ -31,7 +31,7 @@ def _practice_of(user: User) -> Practice:
     return user.practice
 
 
-@require_GET
+@require_safe
 @role_required(STAFF_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
@@ -45,14 +45,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/home.html", context)
 
 
-@require_GET
+@require_safe
 @role_required([Role.THERAPIST])
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = cases_visible_to(request.user).select_related("primary_therapist").prefetch_related("members__client")
     return render(request, "workspace/case_list.html", {"cases": cases})
 
 
-@require_GET
+@require_safe
 @role_required(STAFF_ROLES)
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = case_read_for_user(request.user, case_id, request=request)
@@ -90,7 +90,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
 
 
-@require_GET
+@require_safe
 @role_required([Role.PRACTICE_ADMIN])
 def staff(request: HttpRequest) -> HttpResponse:
     practice = _practice_of(signed_in_user(request))
@@ -130,7 +130,7 @@ def staff_invite_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @role_required([Role.PRACTICE_ADMIN])
 def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)

@@ -11,10 +11,13 @@ class Command(BaseCommand):
     help = "Verify the audit trail's hash chain; exits non-zero and names each broken event."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--head", help="the head hash recorded earlier (e.g. from a previous run) that the chain must end at")
+        parser.add_argument(
+            "--head",
+            help="a head hash recorded earlier (by a previous run or the daily log line); the chain must still contain it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = audit_chain_verify(expected_head=options.get("head"))
+        result = audit_chain_verify(anchor=options.get("head"))
         if not result.ok:
             for problem in result.problems:
                 self.stderr.write(problem.message)
