@@ -4,7 +4,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 TEST_PG_URL ?= postgres://rapport:rapport-test-only@127.0.0.1:5432/rapport
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
+# uv from PATH, or a private copy under var/ (Debian's own Python refuses a global pip install).
+UV := $(or $(shell command -v uv 2>/dev/null),var/tools/bin/uv)
 BENCH_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -13,10 +15,13 @@ PORT ?= 8000
 
 venv: .venv/.synced
 
-.venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9,<1"
-	uv sync --frozen --python python3.11 --quiet
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3.11 --quiet
 	@touch $@
+
+var/tools/bin/uv:
+	python3 -m venv var/tools
+	var/tools/bin/pip install --quiet "uv>=0.9,<1"
 
 var:
 	@mkdir -p var
