@@ -246,3 +246,31 @@ def test_setting_up_a_second_factor_and_a_wrong_code_are_audited(world, django_c
     second.post("/accounts/2fa/authenticate/", {"code": "000000" if code != "000000" else "111111"})
     failed = AuditEvent.objects.filter(action="login_failed", detail__step="second_factor").get()
     assert failed.object_id == user.public_id
+
+
+def test_an_operator_creates_a_practice_and_its_first_admin_joins_by_link(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "practice_create", "--name", "Bay Street Therapy", "--slug", "bay", "--time-zone", "America/Toronto",
+        "--admin-email", "Owner@Bay.example", "--admin-name", "Olu Owner", stdout=out,
+    )  # fmt: skip
+    link = re.search(r"https?://\S+(/workspace/join/[^/\s]+/)", out.getvalue())
+    assert link is not None
+    newcomer = Client()
+    joined = newcomer.post(link.group(1), {"full_name": "Olu Owner", "password1": PASSWORD, "password2": PASSWORD})
+    assert joined.status_code == 302
+    from rapport.accounts.models import User
+
+    owner = User.objects.get(email="owner@bay.example")
+    assert owner.role == "practice_admin"
+    assert owner.practice.slug == "bay"  # type: ignore[union-attr]
+    assert owner.practice.services.count() == 3  # type: ignore[union-attr]
+    with pytest.raises(CommandError, match="time zone"):
+        call_command(
+            "practice_create", "--name", "X", "--slug", "x", "--time-zone", "Nowhere/City",
+            "--admin-email", "x@x.example", "--admin-name", "X", stdout=StringIO(),
+        )  # fmt: skip

@@ -126,6 +126,21 @@ def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> Issue
     """Invite a staff member to the actor's practice. Only a practice admin may invite."""
     if actor.role != Role.PRACTICE_ADMIN or actor.practice is None:
         raise PermissionError("Only a practice admin can invite staff.")
+    return _invitation_issue(practice=actor.practice, invited_by=actor, email=email, full_name=full_name, role=role)
+
+
+@transaction.atomic
+def practice_bootstrap(*, name: str, slug: str, time_zone: str, admin_email: str, admin_name: str) -> IssuedInvitation:
+    """An operator's first step: the practice, its default services, and an invitation for its admin.
+
+    The admin chooses their own password and second factor through the link; no password ever
+    passes through the command line.
+    """
+    practice = practice_create(actor=None, name=name, slug=slug, time_zone=time_zone)
+    return _invitation_issue(practice=practice, invited_by=None, email=admin_email, full_name=admin_name, role=Role.PRACTICE_ADMIN)
+
+
+def _invitation_issue(*, practice: Practice, invited_by: User | None, email: str, full_name: str, role: str) -> IssuedInvitation:
     if role not in STAFF_ROLES:
         raise ValidationError(f"{role!r} is not a staff role.")
     email = email.strip().lower()
@@ -133,20 +148,20 @@ def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> Issue
         raise ValidationError("An account with this email address already exists.")
     token = secrets.token_urlsafe(32)
     invitation = StaffInvitation.objects.create(
-        practice=actor.practice,
+        practice=practice,
         email=email,
         full_name=full_name,
         role=role,
         token_hash=hash_token(token),
-        invited_by=actor,
+        invited_by=invited_by,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit_record(
-        actor=actor,
+        actor=invited_by,
         action=Action.INVITE,
         object_type="practice.staffinvitation",
         object_id=invitation.public_id,
-        practice_id=actor.practice.public_id,
+        practice_id=practice.public_id,
         detail={"role": role},
     )
     return IssuedInvitation(invitation=invitation, token=token)
