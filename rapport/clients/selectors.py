@@ -11,13 +11,12 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
-from rapport.audit.services import audit_record
+from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseMember
 
 
@@ -65,16 +64,5 @@ def case_members(case: Case) -> QuerySet[CaseMember]:
 def case_read_for_user(user: Any, public_id: uuid.UUID | str, *, request: HttpRequest | None = None) -> Case:
     """Fetch a case for display and record the read against each client whose record it is."""
     case = case_get_for_user(user, public_id)
-    # One short transaction for all of the case's clients: on SQLite, one write lock, not two.
-    with transaction.atomic():
-        for member in case_members(case):
-            audit_record(
-                actor=user,
-                action=Action.VIEW,
-                object_type="clients.case",
-                object_id=case.public_id,
-                practice_id=case.practice.public_id,
-                client_id=member.client.public_id,
-                request=request,
-            )
+    case_audit(actor=user, action=Action.VIEW, case=case, request=request)
     return case

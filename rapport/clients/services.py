@@ -12,6 +12,7 @@ from django.utils import timezone
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
+from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
 from rapport.practice.models import Practice, Therapist
 
@@ -83,19 +84,8 @@ def case_open(*, actor: User | None, therapist: Therapist, clients: Sequence[Cli
     case = Case.objects.create(practice=therapist.practice, kind=kind, primary_therapist=therapist, status=status, opened_at=timezone.now())
     for position, client in enumerate(clients, start=1):
         CaseMember.objects.create(case=case, client=client, position=position)
-        audit_record(
-            actor=actor,
-            action=Action.CREATE,
-            object_type="clients.case",
-            object_id=case.public_id,
-            practice_id=case.practice.public_id,
-            client_id=client.public_id,
-        )
+    case_audit(actor=actor, action=Action.CREATE, case=case)
     return case
-
-
-def _member_client_ids(case: Case) -> list[str]:
-    return [str(m.client.public_id) for m in case.members.select_related("client")]
 
 
 @transaction.atomic
@@ -105,16 +95,7 @@ def case_set_status(*, actor: User, case: Case, status: str) -> Case:
     case.status = status
     case.closed_at = timezone.now() if status == CaseStatus.CLOSED else None
     case.save(update_fields=["status", "closed_at", "updated_at"])
-    for client_id in _member_client_ids(case):
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="clients.case",
-            object_id=case.public_id,
-            practice_id=case.practice.public_id,
-            client_id=client_id,
-            detail={"fields": ["status"]},
-        )
+    case_audit(actor=actor, action=Action.UPDATE, case=case, fields=["status"])
     return case
 
 
@@ -123,14 +104,5 @@ def case_update_summary(*, actor: User, case: Case, summary: str) -> Case:
     """Replace the therapist's working summary. The audit event names the field, never its text."""
     case.summary = summary.strip()
     case.save(update_fields=["summary", "updated_at"])
-    for client_id in _member_client_ids(case):
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="clients.case",
-            object_id=case.public_id,
-            practice_id=case.practice.public_id,
-            client_id=client_id,
-            detail={"fields": ["summary"]},
-        )
+    case_audit(actor=actor, action=Action.UPDATE, case=case, fields=["summary"])
     return case

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
+from rapport.clients.models import Case
+
+
+def case_audit(*, actor: Any, action: Action, case: Case, request: HttpRequest | None = None, fields: list[str] | None = None) -> None:
+    """Record one event per client of the case, so each partner's "who opened my record" is complete.
+
+    Runs in the caller's transaction when there is one; otherwise in one short transaction of its
+    own (on SQLite one write lock for both partners, not two).
+    """
+    detail = {"fields": fields} if fields else None
+    with transaction.atomic():
+        for client_public_id in case.members.order_by("position").values_list("client__public_id", flat=True):
+            audit_record(
+                actor=actor,
+                action=action,
+                object_type="clients.case",
+                object_id=case.public_id,
+                practice_id=case.practice.public_id,
+                client_id=client_public_id,
+                request=request,
+                detail=detail,
+            )
