@@ -6,7 +6,6 @@ RAPPORT_ENV selects the mode: ``development`` (default; local demo), ``test`` (t
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,7 +69,7 @@ try:
     _keyring = Keyring.parse(_encryption_keys)
 except KeyringError as exc:
     raise ImproperlyConfigured(f"RAPPORT_ENCRYPTION_KEYS is malformed: {exc}.") from None
-if PRODUCTION and _DEVELOPMENT_KEY.split(":", 1)[1] in {base64.b64encode(key).decode() for key in _keyring.keys.values()}:
+if PRODUCTION and Keyring.parse(_DEVELOPMENT_KEY).keys["dev1"] in _keyring.keys.values():
     raise ImproperlyConfigured("RAPPORT_ENCRYPTION_KEYS contains the published development key; generate a real one.")
 RAPPORT_ENCRYPTION_KEYS = _encryption_keys
 
