@@ -268,7 +268,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_PASSKEY_LOGIN_ENABLED = False
 USERSESSIONS_TRACK_ACTIVITY = True
 
-# Lockout: 10 failures per account and address, then a 15-minute cool-off (RELIABILITY.md target 5).
+# Lockout: 10 failures on one account, from any address, then a 15-minute cool-off (RELIABILITY.md target 5).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 # Per account, wherever the attempts come from (ASVS 4.0.3 2.2.1 counts failures per account).

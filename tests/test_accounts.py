@@ -274,3 +274,59 @@ def test_an_operator_creates_a_practice_and_its_first_admin_joins_by_link(db):
             "practice_create", "--name", "X", "--slug", "x", "--time-zone", "Nowhere/City",
             "--admin-email", "x@x.example", "--admin-name", "X", stdout=StringIO(),
         )  # fmt: skip
+
+
+def test_practice_create_refuses_a_bad_address_and_can_reinvite(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from rapport.practice.models import Practice
+
+    with pytest.raises(CommandError, match="valid email"):
+        call_command(
+            "practice_create", "--name", "Y", "--slug", "y", "--time-zone", "UTC",
+            "--admin-email", "not-an-email", "--admin-name", "Y", stdout=StringIO(),
+        )  # fmt: skip
+    assert not Practice.objects.filter(slug="y").exists()  # nothing half-made
+    call_command(
+        "practice_create", "--name", "Y", "--slug", "y", "--time-zone", "UTC", "--contact-email", "hello@y.example",
+        "--admin-email", "first@y.example", "--admin-name", "Yan", stdout=StringIO(),
+    )  # fmt: skip
+    out = StringIO()
+    call_command("practice_create", "--reinvite", "--slug", "y", "--admin-email", "first@y.example", "--admin-name", "Yan", stdout=out)
+    assert "/workspace/join/" in out.getvalue()
+    assert StaffInvitation.objects.filter(practice__slug="y").count() == 2
+    assert Practice.objects.get(slug="y").contact_email == "hello@y.example"
+
+
+def test_rotation_reports_an_mfa_secret_no_key_opens(world):
+    import base64
+
+    from allauth.mfa.models import Authenticator
+    from django.conf import settings
+
+    from rapport.core.keyrotation import rotate_all
+
+    lost = "lost:" + base64.b64encode(b"L" * 32).decode()
+    authenticator = Authenticator.objects.filter(type="totp").first()
+    assert authenticator is not None
+    with override_settings(RAPPORT_ENCRYPTION_KEYS=lost):
+        from rapport.core.keyring import active_keyring
+
+        authenticator.data = {"secret": active_keyring().encrypt(b"SECRETSECRETSECR", b"allauth.mfa.secret")}
+        authenticator.save(update_fields=["data"])
+    new = "fresh:" + base64.b64encode(b"F" * 32).decode()
+    with override_settings(RAPPORT_ENCRYPTION_KEYS=f"{new},{settings.RAPPORT_ENCRYPTION_KEYS}"):
+        report = rotate_all()
+    assert report.undecryptable == [f"mfa.Authenticator #{authenticator.pk}"]
+    assert report.secrets_resealed == Authenticator.objects.filter(type="totp").count() - 1
+
+
+def test_allauth_sees_the_same_client_address_as_the_audit_trail(rf):
+    from rapport.accounts.adapter import AccountAdapter
+
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    with override_settings(RAPPORT_TRUSTED_PROXIES=1):
+        assert AccountAdapter(request).get_client_ip(request) == "203.0.113.5"
+    assert AccountAdapter(request).get_client_ip(request) == "127.0.0.1"

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
+
+from rapport.core.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,3 +15,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return reverse("accounts:home")
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The same address as the audit trail and the lockout see (RAPPORT_TRUSTED_PROXIES), so
+        # allauth's per-address limits and the Sessions page do not see every visitor as the proxy.
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address")
+        return address

@@ -31,8 +31,9 @@ class RotationReport:
 
 
 # Secrets sealed outside EncryptedTextField (e.g. MFA secrets in a third-party table) register a
-# function here from their app's ready(); each takes the active key id and returns rows re-sealed.
-extra_rotators: dict[str, Callable[[str], int]] = {}
+# function here from their app's ready(); each takes the active key id and returns how many rows
+# it re-sealed and the rows that no key opens.
+extra_rotators: dict[str, Callable[[str], tuple[int, list[str]]]] = {}
 
 
 def encrypted_fields() -> list[tuple[type[models.Model], list[EncryptedTextField]]]:
@@ -81,7 +82,8 @@ def rotate_all(*, batch_size: int = 500, on_batch: Callable[[str, int], None] | 
             if on_batch is not None:
                 on_batch(label, last_pk)
     for label, rotator in extra_rotators.items():
-        count = rotator(active)
+        count, undecryptable = rotator(active)
         report.secrets_resealed += count
+        report.undecryptable.extend(undecryptable)
         report.per_model[label] = count
     return report

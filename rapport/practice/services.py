@@ -10,6 +10,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -130,20 +131,31 @@ def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> Issue
 
 
 @transaction.atomic
-def practice_bootstrap(*, name: str, slug: str, time_zone: str, admin_email: str, admin_name: str) -> IssuedInvitation:
+def practice_bootstrap(
+    *, name: str, slug: str, time_zone: str, admin_email: str, admin_name: str, contact_email: str = ""
+) -> IssuedInvitation:
     """An operator's first step: the practice, its default services, and an invitation for its admin.
 
     The admin chooses their own password and second factor through the link; no password ever
     passes through the command line.
     """
-    practice = practice_create(actor=None, name=name, slug=slug, time_zone=time_zone)
-    return _invitation_issue(practice=practice, invited_by=None, email=admin_email, full_name=admin_name, role=Role.PRACTICE_ADMIN)
+    practice = practice_create(actor=None, name=name, slug=slug, time_zone=time_zone, contact_email=contact_email)
+    return practice_admin_invite(practice=practice, email=admin_email, full_name=admin_name)
+
+
+@transaction.atomic
+def practice_admin_invite(*, practice: Practice, email: str, full_name: str) -> IssuedInvitation:
+    """An operator's invitation for a practice admin, e.g. when the first link expired unused."""
+    return _invitation_issue(practice=practice, invited_by=None, email=email, full_name=full_name, role=Role.PRACTICE_ADMIN)
 
 
 def _invitation_issue(*, practice: Practice, invited_by: User | None, email: str, full_name: str, role: str) -> IssuedInvitation:
     if role not in STAFF_ROLES:
         raise ValidationError(f"{role!r} is not a staff role.")
     email = email.strip().lower()
+    validate_email(email)
+    if not full_name.strip():
+        raise ValidationError("A name is required.")
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError("An account with this email address already exists.")
     token = secrets.token_urlsafe(32)
