@@ -246,3 +246,10 @@ def test_concurrent_appends_keep_one_linear_chain():
     result = audit_chain_verify()
     assert result.ok, [p.message for p in result.problems]
     assert result.checked == 60
+
+
+def test_the_fast_hash_path_matches_the_canonical_form():
+    event = _chain(3)[2]
+    fields = event._asdict()
+    expected = link_hash(event.prev_hash, canonical(**{k: v for k, v in fields.items() if k not in {"seq", "prev_hash", "hash"}}))
+    assert event_hash(event) == expected == event.hash
