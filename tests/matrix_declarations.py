@@ -355,6 +355,30 @@ ROUTES: dict[str, list[Check]] = {
             post_data=lambda world: {"full_name": "Nell Newcomer", "email": "nell@harbour.example", "role": "therapist"},
         )
     ],
+    "workspace:staff_access": [
+        # POST only; the admin must re-authenticate first. Another practice's staff member is 404.
+        Check(
+            kwargs=lambda world: {"user_id": world.user("therapist_b").public_id},
+            get=expect(everyone=405),
+            post=expect(anonymous=LOGIN, signed_in=403, admin=_REAUTH),
+            post_data=lambda world: {"active": "0"},
+        ),
+        Check(
+            label="other_practice",
+            kwargs=lambda world: {"user_id": world.user("other_practice_client").public_id},
+            get=expect(everyone=405),
+            post=expect(anonymous=LOGIN, signed_in=403, admin=_REAUTH),
+            post_data=lambda world: {"active": "0"},
+        ),
+    ],
+    "workspace:staff_invitation_revoke": [
+        # POST only. No pending invitation has this id: the admin gets 404, everyone else no further.
+        Check(
+            kwargs=lambda world: {"invitation_id": MISSING_CASE_ID},
+            get=expect(everyone=405),
+            post=expect(anonymous=LOGIN, signed_in=403, admin=404),
+        )
+    ],
     "workspace:audit_trail": [Check(get=expect(anonymous=LOGIN, signed_in=403, admin=200), post=_READ_ONLY)],
     "workspace:invitation_accept": [
         # A bogus token: the "invalid invitation" page with 404, and no account is created.

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import Http404
 
 from rapport.accounts.models import STAFF_ROLES, User
 from rapport.practice.models import Practice, Service, StaffInvitation, Therapist
@@ -28,3 +31,18 @@ def staff_of(practice: Practice) -> QuerySet[User]:
 
 def invitations_pending(practice: Practice) -> QuerySet[StaffInvitation]:
     return StaffInvitation.objects.filter(practice=practice, accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+def staff_member_get(practice: Practice, public_id: uuid.UUID) -> User:
+    """A staff member of this practice, or 404: another practice's staff are not even named."""
+    member = User.objects.filter(practice=practice, role__in=STAFF_ROLES, public_id=public_id).first()
+    if member is None:
+        raise Http404("No such staff member")
+    return member
+
+
+def invitation_pending_get(practice: Practice, public_id: uuid.UUID) -> StaffInvitation:
+    invitation = invitations_pending(practice).filter(public_id=public_id).first()
+    if invitation is None:
+        raise Http404("No such invitation")
+    return invitation

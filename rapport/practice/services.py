@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -216,3 +217,54 @@ def staff_invitation_accept(*, token: str, full_name: str, password: str) -> Use
         detail={"accepted": True},
     )
     return user
+
+
+@transaction.atomic
+def staff_set_active(*, actor: User, member: User, active: bool) -> User:
+    """Stop a staff member's access at once (no sign-in, every session ended; ASVS 5.0 7.4.2), or restore it.
+
+    The account and everything it wrote stay: records are retained, and the audit trail keeps
+    naming its author.
+    """
+    if actor.role != Role.PRACTICE_ADMIN or actor.practice is None or member.practice_id != actor.practice_id:
+        raise PermissionError("Only a practice admin of the same practice can change staff access.")
+    if member.pk == actor.pk:
+        raise ValidationError("You cannot change your own access.")
+    if member.role not in STAFF_ROLES:
+        raise ValidationError("Only staff accounts are managed here.")
+    if member.is_active == active:
+        return member
+    member.is_active = active
+    member.save(update_fields=["is_active", "updated_at"])
+    Therapist.objects.filter(user=member).update(is_active=active)
+    if not active:
+        for session in UserSession.objects.filter(user=member):
+            session.end()
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="accounts.user",
+        object_id=member.public_id,
+        practice_id=actor.practice.public_id,
+        detail={"change": "reactivated" if active else "deactivated"},
+    )
+    return member
+
+
+@transaction.atomic
+def staff_invitation_revoke(*, actor: User, invitation: StaffInvitation) -> StaffInvitation:
+    if actor.role != Role.PRACTICE_ADMIN or invitation.practice_id != actor.practice_id:
+        raise PermissionError("Only a practice admin of the same practice can withdraw an invitation.")
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation has already been used.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="practice.staffinvitation",
+        object_id=invitation.public_id,
+        practice_id=invitation.practice.public_id,
+        detail={"change": "revoked"},
+    )
+    return invitation

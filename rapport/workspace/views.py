@@ -20,8 +20,15 @@ from rapport.clients.selectors import case_get_for_user, case_members, case_read
 from rapport.clients.services import case_update_summary
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice
-from rapport.practice.selectors import invitations_pending, services_offered, staff_of
-from rapport.practice.services import InvitationInvalid, invitation_for_token, staff_invitation_accept, staff_invite
+from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
+from rapport.practice.services import (
+    InvitationInvalid,
+    invitation_for_token,
+    staff_invitation_accept,
+    staff_invitation_revoke,
+    staff_invite,
+    staff_set_active,
+)
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 
 
@@ -128,6 +135,39 @@ def staff_invite_create(request: HttpRequest) -> HttpResponse:
         {"staff": staff_of(practice), "invitations": invitations_pending(practice), "form": form},
         status=400,
     )
+
+
+@require_http_methods(["POST"])
+@role_required([Role.PRACTICE_ADMIN])
+@reauthentication_required
+def staff_access(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    """Deactivate (active=0) or reactivate (active=1) a staff member of the admin's practice."""
+    actor = signed_in_user(request)
+    member = staff_member_get(_practice_of(actor), user_id)
+    if request.POST.get("active") not in {"0", "1"}:
+        messages.error(request, "Choose whether to deactivate or reactivate the account.")
+        return redirect("workspace:staff")
+    active = request.POST["active"] == "1"
+    try:
+        staff_set_active(actor=actor, member=member, active=active)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            f"{member.full_name} can sign in again." if active else f"{member.full_name} can no longer sign in; their sessions have ended.",
+        )
+    return redirect("workspace:staff")
+
+
+@require_http_methods(["POST"])
+@role_required([Role.PRACTICE_ADMIN])
+def staff_invitation_revoke_view(request: HttpRequest, invitation_id: uuid.UUID) -> HttpResponse:
+    actor = signed_in_user(request)
+    invitation = invitation_pending_get(_practice_of(actor), invitation_id)
+    staff_invitation_revoke(actor=actor, invitation=invitation)
+    messages.success(request, f"The invitation for {invitation.email} was withdrawn; its link no longer works.")
+    return redirect("workspace:staff")
 
 
 @require_safe

@@ -15,7 +15,7 @@ from rapport.accounts.models import Role, User
 from rapport.clients.models import CaseStatus
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
 from rapport.practice.models import Practice, Therapist
-from rapport.practice.services import practice_create, staff_user_create, supervision_create
+from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
 
 DEMO_PASSWORD = "harbourlight-demo-2026"  # noqa: S105  (a published demo password for fictional accounts)
 PRACTICE_SLUG = "harbourlight"
@@ -84,6 +84,10 @@ class Command(BaseCommand):
         elena.save(update_fields=["credentials", "bio"])
         sam.save(update_fields=["credentials", "bio"])
         supervision_create(actor=None, supervisor=users["ruth@harbourlight.example"], therapist=sam)
+        # A therapist who has been invited but has not joined yet: the admin's Staff page shows it.
+        staff_invite(
+            actor=users["admin@harbourlight.example"], email="omar@harbourlight.example", full_name="Omar Reyes", role=Role.THERAPIST
+        )
 
         def client(name: str, email: str) -> Any:
             created = client_create(actor=None, practice=practice, full_name=name, email=email)
