@@ -96,13 +96,14 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     call_command("migrate", verbosity=0, interactive=False)
     world = _build_world()
 
-    from benchmarks import bench_audit, bench_crypto
+    from benchmarks import bench_audit, bench_crypto, bench_slots
 
     registry = {
         "audit_verify": bench_audit.audit_verify,
         "audit_append": bench_audit.audit_append,
         "decrypt": bench_crypto.decrypt,
         "key_rotation": bench_crypto.key_rotation,
+        "slot_core": bench_slots.slot_core,
     }
     results: list[Result] = []
     errors: list[str] = []
