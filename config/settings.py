@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.practice",
     "rapport.clients",
+    "rapport.scheduling",
     "rapport.site",
     "rapport.portal",
     "rapport.workspace",

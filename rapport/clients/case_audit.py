@@ -10,8 +10,19 @@ from rapport.audit.services import audit_record
 from rapport.clients.models import Case
 
 
-def case_audit(*, actor: Any, action: Action, case: Case, request: HttpRequest | None = None, fields: list[str] | None = None) -> None:
+def case_audit(
+    *,
+    actor: Any,
+    action: Action,
+    case: Case,
+    request: HttpRequest | None = None,
+    fields: list[str] | None = None,
+    object_type: str = "clients.case",
+    object_id: Any = None,
+) -> None:
     """Record one event per client of the case, so each partner's "who opened my record" is complete.
+
+    The object is the case itself unless another object of the case (an appointment, say) is named.
 
     Runs in the caller's transaction when there is one; otherwise in one short transaction of its
     own (on SQLite one write lock for both partners, not two).
@@ -22,8 +33,8 @@ def case_audit(*, actor: Any, action: Action, case: Case, request: HttpRequest |
             audit_record(
                 actor=actor,
                 action=action,
-                object_type="clients.case",
-                object_id=case.public_id,
+                object_type=object_type,
+                object_id=object_id if object_id is not None else case.public_id,
                 practice_id=case.practice.public_id,
                 client_id=client_public_id,
                 request=request,

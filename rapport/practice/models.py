@@ -32,6 +32,7 @@ class Therapist(BaseModel):
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     accepting_new_clients = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    max_sessions_per_day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no daily maximum.")
 
     class Meta:
         ordering = ["display_name"]
@@ -61,6 +62,7 @@ class Service(BaseModel):
     is_online = models.BooleanField(default=True)
     minimum_notice_hours = models.PositiveSmallIntegerField(default=24)
     booking_horizon_days = models.PositiveSmallIntegerField(default=60)
+    slot_step_minutes = models.PositiveSmallIntegerField(default=15, help_text="How far apart the offered start times are.")
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from typing import Any
 
 from allauth.mfa.models import Authenticator
@@ -10,12 +11,16 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from rapport.accounts.models import Role, User
 from rapport.clients.models import CaseStatus
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
-from rapport.practice.models import Practice, Therapist
+from rapport.practice.models import Practice, Service, Therapist
 from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
+from rapport.scheduling.availability import free_starts
+from rapport.scheduling.models import WorkingHours
+from rapport.scheduling.services import appointment_book
 
 DEMO_PASSWORD = "harbourlight-demo-2026"  # noqa: S105  (a published demo password for fictional accounts)
 PRACTICE_SLUG = "harbourlight"
@@ -135,9 +140,39 @@ class Command(BaseCommand):
                 "Consultation held; deciding whether to begin couples work. Main theme: trust after a long-distance year.",
             ),
         ]
+        opened = []
         for therapist, therapist_user, members, status, summary in cases:
             case = case_open(actor=therapist_user, therapist=therapist, clients=members, status=status)
             case_update_summary(actor=therapist_user, case=case, summary=_summary(summary))
+            opened.append((therapist, therapist_user, case))
+        self._seed_schedule(elena, sam, opened)
+
+    def _seed_schedule(self, elena: Therapist, sam: Therapist, opened: list[tuple[Therapist, User, Any]]) -> None:
+        """Hours for both therapists, and the next sessions of the active cases."""
+        consultation = Service.objects.get(practice=elena.practice, kind="consultation")
+        for weekday in range(5):
+            WorkingHours.objects.create(therapist=elena, weekday=weekday, start=time(9), end=time(12))
+            WorkingHours.objects.create(therapist=elena, weekday=weekday, start=time(13), end=time(17))
+            if weekday in (1, 3):
+                WorkingHours.objects.create(therapist=sam, weekday=weekday, start=time(12), end=time(20))
+        fridays = WorkingHours.objects.create(therapist=sam, weekday=4, start=time(9), end=time(12))
+        fridays.services.add(consultation)  # Sam offers consultations only on Friday mornings
+        now = timezone.now()
+        for therapist, therapist_user, case in opened:
+            if case.status != "active":
+                continue
+            service = Service.objects.get(practice=therapist.practice, kind=case.kind)
+            window_start = now + timedelta(days=1)
+            starts = free_starts(
+                therapist=therapist, service=service, window_start=window_start, window_end=window_start + timedelta(days=14), now=now
+            )
+            # One session a week, at the first free time of each week.
+            booked_weeks: set[int] = set()
+            for start in starts:
+                week = start.isocalendar()[1]
+                if week not in booked_weeks and start.minute == 0:
+                    appointment_book(actor=therapist_user, therapist=therapist, service=service, start=start, case=case, now=now)
+                    booked_weeks.add(week)
 
     def _print_logins(self) -> None:
         self.stdout.write("")
