@@ -18,6 +18,16 @@ class Practice(BaseModel):
     contact_email = models.EmailField(blank=True)
     # Shown to clients wherever a risk answer or a crisis might come up; the region's own numbers.
     crisis_resources = models.JSONField(default=list, blank=True, help_text="A list of {name, contact, note} for the practice's region.")
+    # Booking policy.
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A client who cancels or moves a session later than this before it starts cancels late."
+    )
+    late_cancellation_allowed = models.BooleanField(
+        default=True, help_text="Whether a client may still cancel or move online inside the window (recorded as late)."
+    )
+    couple_partner_may_change_alone = models.BooleanField(
+        default=True, help_text="Whether one partner alone may cancel or move a couples session (the other is told either way)."
+    )
 
     def __str__(self) -> str:
         return self.name
