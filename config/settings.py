@@ -78,6 +78,8 @@ RAPPORT_ENCRYPTION_KEYS = _encryption_keys
 SITE_URL = env_url("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 if PRODUCTION and not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured("SITE_URL must be set to the https:// address of the site when RAPPORT_ENV=production.")
+# The practice's self-hosted video server (e.g. a Jitsi Meet instance); rooms are appended to it.
+RAPPORT_VIDEO_BASE_URL = env_url("RAPPORT_VIDEO_BASE_URL")
 # How many reverse proxies in front of Rapport append to X-Forwarded-For (0: use REMOTE_ADDR).
 RAPPORT_TRUSTED_PROXIES = env_int("RAPPORT_TRUSTED_PROXIES", 0, minimum=0)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])

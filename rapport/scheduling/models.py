@@ -82,6 +82,9 @@ class Appointment(BaseModel):
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(blank=True)
     reason = EncryptedTextField(blank=True)
+    # An unguessable room name on the practice's own video server (online services only); a
+    # secret, shown only to the participants and the therapist.
+    video_room = models.CharField(max_length=64, blank=True)
     # Grows with every change, for calendar invites (ICS SEQUENCE).
     sequence = models.PositiveIntegerField(default=0)
 

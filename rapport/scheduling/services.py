@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -23,6 +25,14 @@ class SlotUnavailable(Exception):
 
     def __init__(self, message: str = "This time was just taken. Please choose another.") -> None:
         super().__init__(message)
+
+
+def video_url(appointment: Appointment) -> str | None:
+    """The appointment's video link on the configured server, or None (in person, or no server set)."""
+    base = settings.RAPPORT_VIDEO_BASE_URL
+    if not appointment.video_room or not base:
+        return None
+    return f"{base}/{appointment.video_room}"
 
 
 def _check_fit(*, therapist: Therapist, service: Service, case: Case | None, contact_email: str) -> None:
@@ -81,6 +91,7 @@ def appointment_book(
         contact_name=contact_name.strip(),
         contact_email=contact_email.strip().lower(),
         reason=reason.strip(),
+        video_room=secrets.token_urlsafe(32) if service.is_online else "",
     )
     try:
         with transaction.atomic():

@@ -226,3 +226,19 @@ def test_postgresql_refuses_an_overlap_even_when_code_skips_the_check(booking_wo
         # which is why every booking goes through it (see test_racing_bookers_never_get_the_same_time).
         overlapping.save()
         assert Appointment.objects.count() == 2
+
+
+def test_online_sessions_get_an_unguessable_room_on_the_practices_video_server(booking_world, settings):
+    from rapport.scheduling.services import video_url
+
+    world = booking_world
+    settings.RAPPORT_VIDEO_BASE_URL = "https://video.harbour.example"
+    online = appointment_book(
+        actor=None, therapist=world.therapist_a, service=_service(world, "consultation"), start=_at(9), contact_email="v@mail.example", now=NOW
+    )
+    in_person = appointment_book(actor=None, therapist=world.therapist_a, service=_service(world, "individual"), start=_at(11), case=world.individual_case, now=NOW)
+    assert len(online.video_room) >= 43  # 32 random bytes, URL-safe (ASVS 5.0 11.5.1: at least 128 bits)
+    assert video_url(online) == f"https://video.harbour.example/{online.video_room}"
+    assert video_url(in_person) is None
+    settings.RAPPORT_VIDEO_BASE_URL = ""
+    assert video_url(online) is None
