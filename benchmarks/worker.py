@@ -97,6 +97,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     world = _build_world()
 
     from benchmarks import bench_audit, bench_crypto, bench_slots
+    from benchmarks.bench_booking import booking_race
 
     registry = {
         "audit_verify": bench_audit.audit_verify,
@@ -104,6 +105,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "decrypt": bench_crypto.decrypt,
         "key_rotation": bench_crypto.key_rotation,
         "slot_core": bench_slots.slot_core,
+        "booking_race": booking_race,
     }
     results: list[Result] = []
     errors: list[str] = []
