@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from rapport.accounts.models import User
@@ -48,7 +49,6 @@ def _check_fit(*, therapist: Therapist, service: Service, case: Case | None, con
         raise ValidationError("A consultation needs a contact email address.")
 
 
-@transaction.atomic
 def appointment_book(
     *,
     actor: User | None,
@@ -61,23 +61,71 @@ def appointment_book(
     reason: str = "",
     now: datetime | None = None,
 ) -> Appointment:
-    """Book ``start`` if, at this moment, it is one of the therapist's free starts for the service.
+    """Book ``start`` if it is one of the therapist's free starts for the service.
 
-    The check and the insert share one transaction. On SQLite it is IMMEDIATE, so it holds the
-    database's write lock from the first statement: no other booking can interleave. On
-    PostgreSQL the therapist's row is locked first, so bookings of one therapist queue, and the
-    exclusion constraint stays as the backstop. Either way a loser gets SlotUnavailable.
+    First a plain read asks the slot core, as the booking page does, so a time already gone is
+    refused without taking any lock. Then one short write transaction re-checks what can change
+    in between, another booking of this therapist, and inserts. On SQLite that transaction is
+    IMMEDIATE: it holds the database's write lock from its first statement, so no other booking
+    interleaves. On PostgreSQL the therapist's row is locked, and the exclusion constraint stays
+    as the backstop. A loser, or a booker who cannot get the lock in time, gets SlotUnavailable.
     """
     _check_fit(therapist=therapist, service=service, case=case, contact_email=contact_email)
     now = now or timezone.now()
     if start.tzinfo is None:
         raise ValidationError("The start time must include its time zone.")
-    if connection.vendor == "postgresql":
-        Therapist.objects.select_for_update().filter(pk=therapist.pk).first()
     offered = free_starts(therapist=therapist, service=service, window_start=start, window_end=start + timedelta(minutes=1), now=now)
     if start not in offered:
         raise SlotUnavailable()
+    try:
+        return _book_locked(
+            actor=actor,
+            therapist=therapist,
+            service=service,
+            start=start,
+            case=case,
+            contact_name=contact_name,
+            contact_email=contact_email,
+            reason=reason,
+        )
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        # SQLite's busy timeout ran out: many people are writing at once. Nothing was saved.
+        raise SlotUnavailable("Many people are booking at this moment and this time could not be confirmed. Please try again.") from None
+
+
+@transaction.atomic
+def _book_locked(
+    *,
+    actor: User | None,
+    therapist: Therapist,
+    service: Service,
+    start: datetime,
+    case: Case | None,
+    contact_name: str,
+    contact_email: str,
+    reason: str,
+) -> Appointment:
+    if connection.vendor == "postgresql":
+        Therapist.objects.select_for_update().filter(pk=therapist.pk).first()
     end = start + timedelta(minutes=service.duration_minutes)
+    blocked_start = start - timedelta(minutes=service.buffer_before_minutes)
+    blocked_end = end + timedelta(minutes=service.buffer_after_minutes)
+    taken = Appointment.objects.filter(therapist=therapist, blocked_start__lt=blocked_end, blocked_end__gt=blocked_start).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    if taken.exists():
+        raise SlotUnavailable()
+    if therapist.max_sessions_per_day is not None:
+        zone = ZoneInfo(therapist.time_zone)
+        local_day = start.astimezone(zone).date()
+        day_start = datetime.combine(local_day, time(0), tzinfo=zone)
+        same_day = Appointment.objects.filter(therapist=therapist, start__gte=day_start, start__lt=day_start + timedelta(days=1)).exclude(
+            status=AppointmentStatus.CANCELLED
+        )
+        if same_day.count() >= therapist.max_sessions_per_day:
+            raise SlotUnavailable()
     appointment = Appointment(
         practice_id=therapist.practice_id,
         therapist=therapist,
@@ -85,8 +133,8 @@ def appointment_book(
         case=case,
         start=start,
         end=end,
-        blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
-        blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
         booked_by=actor if actor is not None and actor.is_authenticated else None,
         contact_name=contact_name.strip(),
         contact_email=contact_email.strip().lower(),

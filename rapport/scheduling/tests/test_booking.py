@@ -234,11 +234,55 @@ def test_online_sessions_get_an_unguessable_room_on_the_practices_video_server(b
     world = booking_world
     settings.RAPPORT_VIDEO_BASE_URL = "https://video.harbour.example"
     online = appointment_book(
-        actor=None, therapist=world.therapist_a, service=_service(world, "consultation"), start=_at(9), contact_email="v@mail.example", now=NOW
+        actor=None,
+        therapist=world.therapist_a,
+        service=_service(world, "consultation"),
+        start=_at(9),
+        contact_email="v@mail.example",
+        now=NOW,
     )
-    in_person = appointment_book(actor=None, therapist=world.therapist_a, service=_service(world, "individual"), start=_at(11), case=world.individual_case, now=NOW)
+    in_person = appointment_book(
+        actor=None, therapist=world.therapist_a, service=_service(world, "individual"), start=_at(11), case=world.individual_case, now=NOW
+    )
     assert len(online.video_room) >= 43  # 32 random bytes, URL-safe (ASVS 5.0 11.5.1: at least 128 bits)
     assert video_url(online) == f"https://video.harbour.example/{online.video_room}"
     assert video_url(in_person) is None
     settings.RAPPORT_VIDEO_BASE_URL = ""
     assert video_url(online) is None
+
+
+def test_a_booker_who_cannot_get_the_write_lock_in_time_gets_a_plain_answer(booking_world, monkeypatch):
+    from django.db import OperationalError
+
+    from rapport.scheduling import services
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_book_locked", locked)
+    with pytest.raises(SlotUnavailable, match="Please try again"):
+        appointment_book(
+            actor=None,
+            therapist=booking_world.therapist_a,
+            service=_service(booking_world, "individual"),
+            start=_at(10),
+            case=booking_world.individual_case,
+            now=NOW,
+        )
+    assert not Appointment.objects.exists()
+
+
+def test_a_time_already_gone_is_refused_before_any_write_lock(booking_world, monkeypatch):
+    from rapport.scheduling import services
+
+    individual = _service(booking_world, "individual")
+    appointment_book(
+        actor=None, therapist=booking_world.therapist_a, service=individual, start=_at(10), case=booking_world.individual_case, now=NOW
+    )
+    calls = []
+    monkeypatch.setattr(services, "_book_locked", lambda **kwargs: calls.append(kwargs))
+    with pytest.raises(SlotUnavailable):
+        appointment_book(
+            actor=None, therapist=booking_world.therapist_a, service=individual, start=_at(10), case=booking_world.individual_case, now=NOW
+        )
+    assert calls == []
