@@ -154,7 +154,7 @@ def _booker(
 
     def book(payload: dict[str, Any]) -> dict[str, Any]:
         slots, offset = payload["slots"], payload["offset"]
-        booked = taken = 0
+        booked = taken = busy = 0
         errors: Counter[str] = Counter()
         latencies: list[float] = []
         last_booked = 0.0  # perf_counter() is CLOCK_MONOTONIC on Linux: comparable with the parent's
@@ -164,12 +164,24 @@ def _booker(
                 appointment_book(actor=None, therapist=therapist, service=service, start=start, case=case, now=NOW)
                 booked += 1
                 last_booked = time.perf_counter()
-            except SlotUnavailable:
-                taken += 1
+            except SlotUnavailable as exc:
+                # A lock timeout is answered with a plain "try again" (no error page); counted apart,
+                # because that booker did not necessarily lose to anyone.
+                if "try again" in str(exc):
+                    busy += 1
+                else:
+                    taken += 1
             except Exception as exc:  # counted and reported: every loser must get SlotUnavailable
                 errors[_error_key(exc)] += 1
             latencies.append(time.perf_counter() - began)
-        return {"booked": booked, "taken": taken, "errors": dict(errors), "latencies": latencies, "last_booked": last_booked}
+        return {
+            "booked": booked,
+            "taken": taken,
+            "busy": busy,
+            "errors": dict(errors),
+            "latencies": latencies,
+            "last_booked": last_booked,
+        }
 
     def raw(payload: dict[str, Any]) -> dict[str, Any]:
         """Raw SQL on this connection: plain inserts of our share of rows, or a check-then-insert walk."""
@@ -315,6 +327,7 @@ class _Stage:
     overlaps: list[int] = field(default_factory=list)
     taken: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    busy: int = 0  # lock timeouts answered with "try again"
     reported_booked: list[int] = field(default_factory=list)
     audit_mismatches: int = 0
     raw_problems: list[str] = field(default_factory=list)
@@ -385,6 +398,7 @@ def _check_run(stage: _Stage, therapist: Any, wanted: list[datetime], outcomes: 
     stage.audit_mismatches += abs(audited - len(public_ids))  # an individual case: one event per booking
     stage.reported_booked.append(sum(o["booked"] for o in outcomes))
     stage.taken += sum(o["taken"] for o in outcomes)
+    stage.busy += sum(o.get("busy", 0) for o in outcomes)
     for outcome in outcomes:
         stage.errors.update(outcome["errors"])
         stage.latencies.extend(outcome["latencies"])
@@ -508,7 +522,7 @@ def _report(
         details.append(
             f"N={n}: {attempts:,} attempts over {len(s.book_s)} run(s): booked per run {'/'.join(map(str, s.booked))} of {slots} "
             f"(distinct slots {'/'.join(map(str, s.distinct))}; bookers reported {'/'.join(map(str, s.reported_booked))}), "
-            f"{s.taken:,} SlotUnavailable, {errors} unexpected errors ({locked} 'database is locked'), "
+            f"{s.taken:,} SlotUnavailable, {s.busy:,} told to try again (lock timeout), {errors} unexpected errors ({locked} 'database is locked'), "
             f"duplicate slots {sum(s.duplicates)}, overlapping pairs (SQL self-join) {sum(s.overlaps)}, "
             f"audit events != bookings: {s.audit_mismatches}" + ("" if s.correct(slots) else "  <-- CORRECTNESS FAILURE")
         )
