@@ -7,6 +7,8 @@ privilege split (the application role gets INSERT and SELECT only).
 
 from django.db import migrations
 
+from rapport.core.migration_ops import postgresql_only_sql
+
 CREATE = """
 CREATE OR REPLACE FUNCTION rapport_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -24,16 +26,6 @@ DROP FUNCTION IF EXISTS rapport_audit_append_only();
 """
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only_sql(CREATE, DROP)]

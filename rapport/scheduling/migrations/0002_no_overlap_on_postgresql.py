@@ -8,6 +8,8 @@ do not count. SQLite serialises writers with IMMEDIATE transactions instead.
 
 from django.db import migrations
 
+from rapport.core.migration_ops import postgresql_only_sql
+
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 ALTER TABLE scheduling_appointment ADD CONSTRAINT appointment_no_overlap
@@ -17,16 +19,6 @@ ALTER TABLE scheduling_appointment ADD CONSTRAINT appointment_no_overlap
 DROP = "ALTER TABLE scheduling_appointment DROP CONSTRAINT IF EXISTS appointment_no_overlap;"
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("scheduling", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only_sql(CREATE, DROP)]
