@@ -55,6 +55,7 @@ check: venv
 	$(PY) -m ruff format --check .
 	RAPPORT_ENV=test $(PY) -m mypy rapport config
 	.venv/bin/lint-imports
+	RAPPORT_ENV=test $(PY) manage.py makemigrations --check --dry-run
 	bash scripts/check-deploy.sh
 
 fmt: venv
