@@ -24,6 +24,19 @@ def _practice_public_id(user: Any) -> Any:
     return practice.public_id if practice is not None else None
 
 
+def _audit_account(*, actor: Any, user: Any, action: Action, request: HttpRequest | None, detail: dict[str, str] | None = None) -> None:
+    """An event about a person's account (never the credential or value that changed)."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="accounts.user",
+        object_id=getattr(user, "public_id", None),
+        practice_id=_practice_public_id(user),
+        request=request,
+        detail=detail,
+    )
+
+
 @receiver(user_logged_in)
 def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
@@ -35,28 +48,14 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         # for a recent password entry: the sign-in that just happened is one, so record it as such
         # rather than asking for the password twice in a row.
         record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
-    audit_record(
-        actor=user,
-        action=Action.LOGIN,
-        object_type="accounts.user",
-        object_id=user.public_id,
-        practice_id=_practice_public_id(user),
-        request=request,
-    )
+    _audit_account(actor=user, user=user, action=Action.LOGIN, request=request)
 
 
 @receiver(user_logged_out)
 def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is None:
         return
-    audit_record(
-        actor=user,
-        action=Action.LOGOUT,
-        object_type="accounts.user",
-        object_id=user.public_id,
-        practice_id=_practice_public_id(user),
-        request=request,
-    )
+    _audit_account(actor=user, user=user, action=Action.LOGOUT, request=request)
 
 
 @receiver(user_login_failed)
@@ -87,15 +86,7 @@ def _record_account_change(change: str) -> Any:
         authenticator = kwargs.get("authenticator")
         if authenticator is not None:
             detail["kind"] = str(authenticator.type)
-        audit_record(
-            actor=user,
-            action=Action.UPDATE,
-            object_type="accounts.user",
-            object_id=user.public_id,
-            practice_id=_practice_public_id(user),
-            request=request,
-            detail=detail,
-        )
+        _audit_account(actor=user, user=user, action=Action.UPDATE, request=request, detail=detail)
 
     return receiver_
 
@@ -106,12 +97,4 @@ for _signal, _change in _ACCOUNT_CHANGES.items():
 
 @receiver(mfa_signals.authentication_failed)
 def _on_second_factor_failed(sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any) -> None:
-    audit_record(
-        actor=None,
-        action=Action.LOGIN_FAILED,
-        object_type="accounts.user",
-        object_id=getattr(user, "public_id", None),
-        practice_id=_practice_public_id(user),
-        request=request,
-        detail={"step": "second_factor"},
-    )
+    _audit_account(actor=None, user=user, action=Action.LOGIN_FAILED, request=request, detail={"step": "second_factor"})

@@ -11,7 +11,3 @@ def validate_time_zone(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValidationError("%(value)s is not a known IANA time zone.", params={"value": value}) from None
-
-
-def common_time_zones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())

@@ -28,6 +28,12 @@ class SlotUnavailable(Exception):
         super().__init__(message)
 
 
+def _session_times(service: Service, start: datetime) -> tuple[datetime, datetime, datetime]:
+    """The session's end, and the span it blocks in the therapist's diary (buffers included)."""
+    end = start + timedelta(minutes=service.duration_minutes)
+    return end, start - timedelta(minutes=service.buffer_before_minutes), end + timedelta(minutes=service.buffer_after_minutes)
+
+
 def video_url(appointment: Appointment) -> str | None:
     """The appointment's video link on the configured server, or None (in person, or no server set)."""
     base = settings.RAPPORT_VIDEO_BASE_URL
@@ -109,9 +115,7 @@ def _book_locked(
 ) -> Appointment:
     if connection.vendor == "postgresql":
         Therapist.objects.select_for_update().filter(pk=therapist.pk).first()
-    end = start + timedelta(minutes=service.duration_minutes)
-    blocked_start = start - timedelta(minutes=service.buffer_before_minutes)
-    blocked_end = end + timedelta(minutes=service.buffer_after_minutes)
+    end, blocked_start, blocked_end = _session_times(service, start)
     taken = Appointment.objects.filter(therapist=therapist, blocked_start__lt=blocked_end, blocked_end__gt=blocked_start).exclude(
         status=AppointmentStatus.CANCELLED
     )
@@ -147,16 +151,7 @@ def _book_locked(
     except IntegrityError:
         # PostgreSQL's exclusion constraint: another booking won the race after all.
         raise SlotUnavailable() from None
-    if case is not None:
-        case_audit(actor=actor, action=Action.CREATE, case=case, object_type="scheduling.appointment", object_id=appointment.public_id)
-    else:
-        audit_record(
-            actor=actor,
-            action=Action.CREATE,
-            object_type="scheduling.appointment",
-            object_id=appointment.public_id,
-            practice_id=therapist.practice.public_id,
-        )
+    _audit_appointment(actor=actor, appointment=appointment, action=Action.CREATE)
     return appointment
 
 
@@ -178,24 +173,26 @@ def _client_change_allowed(*, appointment: Appointment, now: datetime) -> bool:
     return late
 
 
-def _audit_change(*, actor: User | None, appointment: Appointment, change: str) -> None:
+def _audit_appointment(*, actor: User | None, appointment: Appointment, action: Action, change: str | None = None) -> None:
+    """One event per client of the appointment's case, or one without a client for a consultation."""
+    fields = [change] if change else None
     if appointment.case is not None:
         case_audit(
             actor=actor,
-            action=Action.UPDATE,
+            action=action,
             case=appointment.case,
-            fields=[change],
+            fields=fields,
             object_type="scheduling.appointment",
             object_id=appointment.public_id,
         )
     else:
         audit_record(
             actor=actor,
-            action=Action.UPDATE,
+            action=action,
             object_type="scheduling.appointment",
             object_id=appointment.public_id,
             practice_id=appointment.practice.public_id,
-            detail={"fields": [change]},
+            detail={"fields": fields} if fields else None,
         )
 
 
@@ -223,7 +220,7 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, by_clien
     appointment.late_cancellation = late
     appointment.sequence += 1
     appointment.save(update_fields=["status", "cancelled_at", "late_cancellation", "sequence", "updated_at"])
-    _audit_change(actor=actor, appointment=appointment, change="cancelled_late" if late else "cancelled")
+    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="cancelled_late" if late else "cancelled")
     return appointment
 
 
@@ -256,11 +253,8 @@ def appointment_reschedule(
     )
     if new_start not in offered:
         raise SlotUnavailable()
-    service = appointment.service
     appointment.start = new_start
-    appointment.end = new_start + timedelta(minutes=service.duration_minutes)
-    appointment.blocked_start = new_start - timedelta(minutes=service.buffer_before_minutes)
-    appointment.blocked_end = appointment.end + timedelta(minutes=service.buffer_after_minutes)
+    appointment.end, appointment.blocked_start, appointment.blocked_end = _session_times(appointment.service, new_start)
     appointment.status = AppointmentStatus.BOOKED
     appointment.late_cancellation = appointment.late_cancellation or late
     appointment.sequence += 1
@@ -271,7 +265,7 @@ def appointment_reschedule(
             )
     except IntegrityError:
         raise SlotUnavailable() from None
-    _audit_change(actor=actor, appointment=appointment, change="moved_late" if late else "moved")
+    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="moved_late" if late else "moved")
     return appointment
 
 
@@ -283,5 +277,5 @@ def appointment_mark_no_show(*, actor: User, appointment: Appointment, now: date
         raise ValidationError("Only a booked session that has started can be marked as a no-show.")
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.save(update_fields=["status", "updated_at"])
-    _audit_change(actor=actor, appointment=appointment, change="no_show")
+    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="no_show")
     return appointment
