@@ -131,6 +131,11 @@ def _booker(
         from rapport.scheduling.services import SlotUnavailable, appointment_book
 
         settings.DEBUG = False
+        # As in production, a booking only enqueues its emails (the test settings would send them
+        # inline, in every booker); the series' own Huey file takes the enqueued tasks.
+        from huey.contrib.djhuey import HUEY
+
+        HUEY.immediate = False
         _refuse_real_database(engine)
         if str(connection.settings_dict["NAME"]) != db_name:
             raise SystemExit(f"booker {worker_id} is on {connection.settings_dict['NAME']!r}, the series on {db_name!r}")

@@ -7,6 +7,10 @@ from rapport.core.models import BaseModel
 from rapport.core.timezones import validate_time_zone
 
 
+def _default_reminder_offsets() -> list[int]:
+    return [48, 2]
+
+
 class Practice(BaseModel):
     """The tenant. Every row that belongs to a practice carries it, and selectors scope by it."""
 
@@ -28,6 +32,13 @@ class Practice(BaseModel):
     couple_partner_may_change_alone = models.BooleanField(
         default=True, help_text="Whether one partner alone may cancel or move a couples session (the other is told either way)."
     )
+    reminder_offsets_hours = models.JSONField(
+        default=_default_reminder_offsets,
+        blank=True,
+        help_text="How many hours before a session reminders go out, e.g. [48, 2]. Empty: no reminders.",
+    )
+    # Shown on the booking form, which asks the visitor to agree to it; the practice's own words.
+    privacy_notice = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -43,6 +54,9 @@ class Therapist(BaseModel):
     accepting_new_clients = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     max_sessions_per_day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no daily maximum.")
+    # The private calendar feed's secret, hashed (SHA-256); empty when no feed is issued.
+    # Issuing a new one revokes the old URL at once.
+    calendar_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["display_name"]

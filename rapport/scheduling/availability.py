@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rapport.practice.models import Service, Therapist
-from rapport.scheduling.models import Appointment, AppointmentStatus, AvailabilityOverride, OverrideKind, WorkingHours
+from rapport.scheduling.models import Appointment, AppointmentStatus, AvailabilityOverride, OverrideKind, TimeBlock, WorkingHours
 from rapport.scheduling.slots import Availability, DateOverride, Interval, ServiceRules, WeeklyHours, WorkingRange, free_slots
 
 
@@ -60,27 +60,44 @@ def therapist_availability(therapist: Therapist, first_day: date, last_day: date
     )
 
 
-def _taken(therapist: Therapist, start: datetime, end: datetime) -> list[Appointment]:
-    return list(
+def _taken(therapist: Therapist, start: datetime, end: datetime, ignore: Appointment | None) -> list[Appointment]:
+    taken = (
         Appointment.objects.filter(therapist=therapist, blocked_start__lt=end, blocked_end__gt=start)
         .exclude(status=AppointmentStatus.CANCELLED)
         .only("blocked_start", "blocked_end", "start")
+        .order_by()
     )
+    if ignore is not None:
+        taken = taken.exclude(pk=ignore.pk)
+    return list(taken)
 
 
-def free_starts(*, therapist: Therapist, service: Service, window_start: datetime, window_end: datetime, now: datetime) -> list[datetime]:
-    """The starts the therapist can offer for the service in the window, as aware UTC datetimes."""
+def free_starts(
+    *,
+    therapist: Therapist,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    ignore: Appointment | None = None,
+) -> list[datetime]:
+    """The starts the therapist can offer for the service in the window, as aware UTC datetimes.
+
+    ``ignore``: an appointment being moved, whose own time counts as free (moving a session by a
+    quarter of an hour overlaps where it is now; the reschedule service releases it the same way).
+    """
     zone = ZoneInfo(therapist.time_zone)
     first_day = (window_start.astimezone(zone) - timedelta(days=1)).date()
     last_day = (window_end.astimezone(zone) + timedelta(days=1)).date()
     day_start = datetime.combine(first_day, datetime.min.time(), tzinfo=zone)
     day_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    taken = _taken(therapist, day_start, day_end)
+    taken = _taken(therapist, day_start, day_end, ignore)
     per_day = Counter(appointment.start.astimezone(zone).date() for appointment in taken)
+    blocks = TimeBlock.objects.filter(therapist=therapist, start__lt=day_end, end__gt=day_start).values_list("start", "end")
     return free_slots(
         availability=therapist_availability(therapist, first_day, last_day),
         service=service_rules(service),
-        busy=[Interval(a.blocked_start, a.blocked_end) for a in taken],
+        busy=[Interval(a.blocked_start, a.blocked_end) for a in taken] + [Interval(start, end) for start, end in blocks],
         window_start=window_start,
         window_end=window_end,
         now=now,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +20,10 @@ from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind
 from rapport.practice.models import Service, ServiceKind, Therapist
 from rapport.scheduling.availability import free_starts
-from rapport.scheduling.models import Appointment, AppointmentStatus
+from rapport.scheduling.models import Appointment, AppointmentStatus, NoticeKind, Participant, TimeBlock
+from rapport.scheduling.notifications import notices_queue
+
+BUSY_MESSAGE = "Many people are booking at this moment and this time could not be confirmed. Please try again."
 
 
 class SlotUnavailable(Exception):
@@ -65,6 +70,9 @@ def appointment_book(
     contact_name: str = "",
     contact_email: str = "",
     reason: str = "",
+    contact_phone: str = "",
+    time_zone: str = "",
+    privacy_accepted: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book ``start`` if it is one of the therapist's free starts for the service.
@@ -80,6 +88,11 @@ def appointment_book(
     now = now or timezone.now()
     if start.tzinfo is None:
         raise ValidationError("The start time must include its time zone.")
+    # Most refusals in a rush are for a time someone has just taken: one indexed query answers
+    # them before the slot core loads the therapist's hours.
+    _, blocked_start, blocked_end = _session_times(service, start)
+    if _time_taken(therapist, blocked_start, blocked_end):
+        raise SlotUnavailable()
     offered = free_starts(therapist=therapist, service=service, window_start=start, window_end=start + timedelta(minutes=1), now=now)
     if start not in offered:
         raise SlotUnavailable()
@@ -92,13 +105,17 @@ def appointment_book(
             case=case,
             contact_name=contact_name,
             contact_email=contact_email,
+            contact_phone=contact_phone,
             reason=reason,
+            time_zone=time_zone,
+            privacy_accepted_at=now if privacy_accepted else None,
+            now=now,
         )
     except OperationalError as exc:
         if "locked" not in str(exc):
             raise
         # SQLite's busy timeout ran out: many people are writing at once. Nothing was saved.
-        raise SlotUnavailable("Many people are booking at this moment and this time could not be confirmed. Please try again.") from None
+        raise SlotUnavailable(BUSY_MESSAGE) from None
 
 
 @transaction.atomic
@@ -111,15 +128,16 @@ def _book_locked(
     case: Case | None,
     contact_name: str,
     contact_email: str,
+    contact_phone: str,
     reason: str,
+    time_zone: str,
+    privacy_accepted_at: datetime | None,
+    now: datetime,
 ) -> Appointment:
     if connection.vendor == "postgresql":
         Therapist.objects.select_for_update().filter(pk=therapist.pk).first()
     end, blocked_start, blocked_end = _session_times(service, start)
-    taken = Appointment.objects.filter(therapist=therapist, blocked_start__lt=blocked_end, blocked_end__gt=blocked_start).exclude(
-        status=AppointmentStatus.CANCELLED
-    )
-    if taken.exists():
+    if _time_taken(therapist, blocked_start, blocked_end):
         raise SlotUnavailable()
     if therapist.max_sessions_per_day is not None:
         zone = ZoneInfo(therapist.time_zone)
@@ -142,7 +160,9 @@ def _book_locked(
         booked_by=actor if actor is not None and actor.is_authenticated else None,
         contact_name=contact_name.strip(),
         contact_email=contact_email.strip().lower(),
+        contact_phone=contact_phone.strip(),
         reason=reason.strip(),
+        privacy_accepted_at=privacy_accepted_at,
         video_room=secrets.token_urlsafe(32) if service.is_online else "",
     )
     try:
@@ -151,29 +171,109 @@ def _book_locked(
     except IntegrityError:
         # PostgreSQL's exclusion constraint: another booking won the race after all.
         raise SlotUnavailable() from None
-    _audit_appointment(actor=actor, appointment=appointment, action=Action.CREATE)
+    _participants_create(appointment, time_zone=time_zone)
+    appointment_audit(actor=actor, appointment=appointment, action=Action.CREATE)
+    notices_queue(appointment=appointment, kind=NoticeKind.CONFIRMATION, now=now)
     return appointment
+
+
+def _time_taken(therapist: Therapist, blocked_start: datetime, blocked_end: datetime, *, ignore: Appointment | None = None) -> bool:
+    """Whether another live appointment or a time block of the therapist overlaps the span."""
+    appointments = Appointment.objects.filter(therapist=therapist, blocked_start__lt=blocked_end, blocked_end__gt=blocked_start).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    if ignore is not None:
+        appointments = appointments.exclude(pk=ignore.pk)
+    return appointments.exists() or TimeBlock.objects.filter(therapist=therapist, start__lt=blocked_end, end__gt=blocked_start).exists()
+
+
+def manage_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _participant_add(appointment: Appointment, *, name: str, email: str, time_zone: str, client_id: int | None = None) -> Participant:
+    token = secrets.token_urlsafe(32)
+    return Participant.objects.create(
+        appointment=appointment,
+        client_id=client_id,
+        name=name,
+        email=email,
+        time_zone=time_zone,
+        token_hash=manage_token_hash(token),
+        token=token,
+    )
+
+
+def _participants_create(appointment: Appointment, *, time_zone: str) -> list[Participant]:
+    """Each person of the booking gets their own manage link; a couple's partners one each."""
+    if appointment.case is not None:
+        members = appointment.case.members.select_related("client").order_by("position")
+        return [
+            _participant_add(
+                appointment,
+                name=member.client.full_name,
+                email=member.client.email,
+                time_zone=time_zone or member.client.time_zone,
+                client_id=member.client_id,
+            )
+            for member in members
+        ]
+    if appointment.contact_email:
+        return [
+            _participant_add(
+                appointment,
+                name=appointment.contact_name,
+                email=appointment.contact_email,
+                time_zone=time_zone or appointment.therapist.time_zone,
+            )
+        ]
+    return []
 
 
 class PolicyRefused(Exception):
     """The practice's booking policy does not allow this change online; the message says what to do."""
 
 
-def _client_change_allowed(*, appointment: Appointment, now: datetime) -> bool:
-    """Check the practice's policy for a change made by a client; return whether it is late."""
+@dataclass(frozen=True)
+class ChangeRule:
+    """Whether a client may cancel or move this appointment online now, whether it would be late, and if not, why."""
+
+    allowed: bool
+    late: bool = False
+    refusal: str = ""
+
+
+def client_change_rule(appointment: Appointment, now: datetime) -> ChangeRule:
+    """The practice's policy for a change made by a client; the manage page shows it, the services enforce it."""
     practice = appointment.practice
+    if appointment.status != AppointmentStatus.BOOKED or appointment.start <= now:
+        return ChangeRule(allowed=False)
     if appointment.case is not None and appointment.case.kind == CaseKind.COUPLE and not practice.couple_partner_may_change_alone:
-        raise PolicyRefused("At this practice both partners decide together: please contact the practice to change a couples session.")
+        return ChangeRule(
+            allowed=False,
+            refusal="At this practice both partners decide together about a couples session. "
+            "To change or cancel it, please contact the practice.",
+        )
     late = appointment.start - now < timedelta(hours=practice.cancellation_window_hours)
     if late and not practice.late_cancellation_allowed:
-        raise PolicyRefused(
-            f"Sessions can be changed online up to {practice.cancellation_window_hours} hours before they start. "
-            "Please contact the practice."
+        return ChangeRule(
+            allowed=False,
+            late=True,
+            refusal=f"This session starts in less than {practice.cancellation_window_hours} hours, and this practice does not "
+            "change or cancel sessions online that late. Please contact the practice.",
         )
-    return late
+    return ChangeRule(allowed=True, late=late)
 
 
-def _audit_appointment(*, actor: User | None, appointment: Appointment, action: Action, change: str | None = None) -> None:
+def _client_change_allowed(*, appointment: Appointment, now: datetime) -> bool:
+    """Enforce the policy for a change made by a client; return whether it is late."""
+    rule = client_change_rule(appointment, now)
+    if not rule.allowed and rule.refusal:
+        raise PolicyRefused(rule.refusal)
+    return rule.late
+
+
+def appointment_audit(*, actor: User | None, appointment: Appointment, action: Action, change: str | None = None) -> None:
     """One event per client of the appointment's case, or one without a client for a consultation."""
     fields = [change] if change else None
     if appointment.case is not None:
@@ -206,8 +306,13 @@ def _lock(appointment: Appointment) -> Appointment:
 
 
 @transaction.atomic
-def appointment_cancel(*, actor: User | None, appointment: Appointment, by_client: bool, now: datetime | None = None) -> Appointment:
-    """Cancel within the practice's policy. A client's cancellation inside the window is recorded as late."""
+def appointment_cancel(
+    *, actor: User | None, appointment: Appointment, by_client: bool, message: str = "", now: datetime | None = None
+) -> Appointment:
+    """Cancel within the practice's policy. A client's cancellation inside the window is recorded as late.
+
+    Everyone of the appointment (each partner, the therapist) is emailed at once, with ``message``.
+    """
     now = now or timezone.now()
     appointment = _lock(appointment)
     if appointment.status != AppointmentStatus.BOOKED:
@@ -220,13 +325,20 @@ def appointment_cancel(*, actor: User | None, appointment: Appointment, by_clien
     appointment.late_cancellation = late
     appointment.sequence += 1
     appointment.save(update_fields=["status", "cancelled_at", "late_cancellation", "sequence", "updated_at"])
-    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="cancelled_late" if late else "cancelled")
+    appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="cancelled_late" if late else "cancelled")
+    notices_queue(appointment=appointment, kind=NoticeKind.CANCELLATION, now=now, message=message)
     return appointment
 
 
 @transaction.atomic
 def appointment_reschedule(
-    *, actor: User | None, appointment: Appointment, new_start: datetime, by_client: bool, now: datetime | None = None
+    *,
+    actor: User | None,
+    appointment: Appointment,
+    new_start: datetime,
+    by_client: bool,
+    message: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
     """Move a session to another free time, keeping its identity (calendar UID) and raising SEQUENCE.
 
@@ -265,7 +377,8 @@ def appointment_reschedule(
             )
     except IntegrityError:
         raise SlotUnavailable() from None
-    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="moved_late" if late else "moved")
+    appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="moved_late" if late else "moved")
+    notices_queue(appointment=appointment, kind=NoticeKind.CHANGE, now=now, message=message)
     return appointment
 
 
@@ -277,5 +390,5 @@ def appointment_mark_no_show(*, actor: User, appointment: Appointment, now: date
         raise ValidationError("Only a booked session that has started can be marked as a no-show.")
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.save(update_fields=["status", "updated_at"])
-    _audit_appointment(actor=actor, appointment=appointment, action=Action.UPDATE, change="no_show")
+    appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="no_show")
     return appointment

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -11,6 +12,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Role, User
@@ -19,8 +21,17 @@ from rapport.clients.services import case_open, case_update_summary, client_acco
 from rapport.practice.models import Practice, Service, Therapist
 from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
 from rapport.scheduling.availability import free_starts
-from rapport.scheduling.models import WorkingHours
-from rapport.scheduling.services import appointment_book
+from rapport.scheduling.booking import BookingRequest, public_booking_create
+from rapport.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsultationException,
+    Notice,
+    NoticeState,
+    TimeBlock,
+    WorkingHours,
+)
+from rapport.scheduling.services import appointment_book, appointment_cancel
 
 DEMO_PASSWORD = "harbourlight-demo-2026"  # noqa: S105  (a published demo password for fictional accounts)
 PRACTICE_SLUG = "harbourlight"
@@ -106,7 +117,6 @@ class Command(BaseCommand):
         casey = client("Casey Moreau", "casey.moreau@mail.example")
         tom = client("Tom Becker", "tom.becker@mail.example")
         lina = client("Lina Haddad", "lina.haddad@mail.example")
-        client("Marcus Lee", "marcus.lee@mail.example")  # booked a consultation only; no case yet
 
         elena_user = users["elena@harbourlight.example"]
         sam_user = users["sam@harbourlight.example"]
@@ -146,6 +156,7 @@ class Command(BaseCommand):
             case_update_summary(actor=therapist_user, case=case, summary=_summary(summary))
             opened.append((therapist, therapist_user, case))
         self._seed_schedule(elena, sam, opened)
+        self._seed_booking_history(practice, elena, sam, opened, users["admin@harbourlight.example"])
 
     def _seed_schedule(self, elena: Therapist, sam: Therapist, opened: list[tuple[Therapist, User, Any]]) -> None:
         """Hours for both therapists, and the next sessions of the active cases."""
@@ -173,6 +184,119 @@ class Command(BaseCommand):
                 if week not in booked_weeks and start.minute == 0:
                     appointment_book(actor=therapist_user, therapist=therapist, service=service, start=start, case=case, now=now)
                     booked_weeks.add(week)
+
+    def _seed_booking_history(self, practice: Practice, elena: Therapist, sam: Therapist, opened: list[Any], admin: User) -> None:
+        """Past sessions and consultations, booked as if from the site, and what the public site has booked lately.
+
+        Each past appointment is booked through the real services with the clock set to a week
+        before it, then marked as held; the emails those bookings queued are recorded as sent.
+        """
+        now = timezone.now()
+        consultation = Service.objects.get(practice=practice, kind="consultation")
+
+        def first_free(therapist: Therapist, service: Service, after: Any, *, hour: int | None = None) -> Any:
+            booked_at = after - timedelta(days=7)
+            for start in free_starts(
+                therapist=therapist, service=service, window_start=after, window_end=after + timedelta(days=14), now=booked_at
+            ):
+                if start.minute == 0 and (hour is None or start.astimezone(ZoneInfo(therapist.time_zone)).hour == hour):
+                    return start, booked_at
+            raise CommandError(f"No free time for {service.name} with {therapist.display_name} after {after:%Y-%m-%d}.")
+
+        # Six weeks of held sessions for the active cases (one missed, one cancelled late).
+        for therapist, therapist_user, case in opened:
+            service = Service.objects.get(practice=practice, kind=case.kind)
+            if case.status != "active":
+                continue
+            for weeks_ago in range(6, 0, -1):
+                start, booked_at = first_free(therapist, service, now - timedelta(weeks=weeks_ago))
+                appointment = appointment_book(
+                    actor=therapist_user, therapist=therapist, service=service, start=start, case=case, now=booked_at
+                )
+                if weeks_ago == 3 and case.kind == "individual" and therapist == sam:
+                    appointment_cancel(
+                        actor=None,
+                        appointment=appointment,
+                        by_client=True,
+                        message="Fictional: a work trip came up.",
+                        now=start - timedelta(hours=5),
+                    )
+                else:
+                    Appointment.objects.filter(pk=appointment.pk).update(
+                        status=AppointmentStatus.NO_SHOW
+                        if weeks_ago == 4 and therapist == elena and case.kind == "individual"
+                        else AppointmentStatus.COMPLETED
+                    )
+
+        # Consultations from the site: two held (one became the Beckers' case), one upcoming.
+        held = [
+            (
+                sam,
+                "Tom Becker",
+                "tom.becker@mail.example",
+                "Fictional: we want to decide together whether couples therapy is right for us.",
+            ),
+            (elena, "Marcus Lee", "marcus.lee@mail.example", "Fictional: feeling stuck since a move; not sure therapy is for me."),
+        ]
+        for weeks_ago, (therapist, name, email, reason) in enumerate(held, start=2):
+            start, booked_at = first_free(therapist, consultation, now - timedelta(weeks=weeks_ago))
+            appointment = appointment_book(
+                actor=None,
+                therapist=therapist,
+                service=consultation,
+                start=start,
+                contact_name=name,
+                contact_email=email,
+                reason=reason,
+                time_zone="America/Toronto",
+                privacy_accepted=True,
+                now=booked_at,
+            )
+            Appointment.objects.filter(pk=appointment.pk).update(
+                status=AppointmentStatus.COMPLETED, contact_verified_at=booked_at + timedelta(minutes=4)
+            )
+        # Marcus asked by phone for a second consultation after a long gap: the practice allowed it.
+        ConsultationException.objects.create(
+            practice=practice, email="marcus.lee@mail.example", note="Fictional: asked by phone after two years.", granted_by=admin
+        )
+        start, _ = first_free(sam, consultation, now + timedelta(days=2), hour=10)
+        public_booking_create(
+            practice=practice,
+            request=BookingRequest(
+                service=consultation,
+                therapist=None,
+                start=start,
+                time_zone="America/Vancouver",
+                name="Noor Aziz",
+                email="noor.aziz@mail.example",
+                phone="+1 555 0100",
+                privacy_accepted=True,
+                reason="Fictional: anxious before exams, would like to talk to someone.",
+            ),
+            now=now - timedelta(hours=3),
+        )
+        # Elena keeps Thursday afternoons' last hour for her peer consultation group.
+        for week in range(0, 4):
+            day = (now + timedelta(days=(3 - now.weekday()) % 7 + 7 * week)).astimezone(ZoneInfo(elena.time_zone)).date()
+            block_start = datetime.combine(day, time(16), tzinfo=ZoneInfo(elena.time_zone))
+            if (
+                not Appointment.objects.filter(
+                    therapist=elena, blocked_start__lt=block_start + timedelta(hours=1), blocked_end__gt=block_start
+                )
+                .exclude(status=AppointmentStatus.CANCELLED)
+                .exists()
+            ):
+                TimeBlock.objects.create(
+                    therapist=elena,
+                    start=block_start,
+                    end=block_start + timedelta(hours=1),
+                    label="Peer consultation group",
+                    created_by=elena.user,
+                )
+        # The emails of the past are history: recorded as sent, so the demo's mail log starts today.
+        Notice.objects.filter(state=NoticeState.PENDING, due_at__lte=now).update(
+            state=NoticeState.SENT, sent_at=F("due_at"), claimed_at=F("due_at")
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write("")
