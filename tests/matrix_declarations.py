@@ -392,3 +392,9 @@ ROUTES: dict[str, list[Check]] = {
     "site:home": [Check(get=expect(everyone=200), post=_READ_ONLY)],
     "site:healthz": [Check(get=expect(everyone=200), post=_READ_ONLY)],
 }
+
+# The public booking pages declare their routes in a module of their own; it builds on the
+# helpers above, so it is imported last.
+from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
+
+ROUTES.update(BOOKING_ROUTES)
