@@ -6,6 +6,9 @@ from django.test import Client
 
 from tests.personas import World, build_world
 
+# The SMTP capture (a real aiosmtpd server on loopback) as a fixture for any test.
+pytest_plugins = ["tests.smtp_capture"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if settings.RAPPORT_ENV != "test":

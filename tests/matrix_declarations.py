@@ -393,8 +393,10 @@ ROUTES: dict[str, list[Check]] = {
     "site:healthz": [Check(get=expect(everyone=200), post=_READ_ONLY)],
 }
 
-# The public booking pages declare their routes in a module of their own; it builds on the
-# helpers above, so it is imported last.
+# Booking (public site) and the therapist's calendar declare their routes in modules of their own;
+# they build on the helpers above, so they are imported last.
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
+from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 
 ROUTES.update(BOOKING_ROUTES)
+ROUTES.update(CALENDAR_ROUTES)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import views
+from rapport.workspace import calendar_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -14,4 +14,17 @@ urlpatterns = [
     path("staff/invitations/<uuid:invitation_id>/revoke/", views.staff_invitation_revoke_view, name="staff_invitation_revoke"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("join/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # The therapist's calendar (rapport.workspace.calendar_views).
+    path("calendar/", calendar_views.calendar, name="calendar"),
+    path("calendar/blocks/new/", calendar_views.block_add, name="block_add"),
+    path("calendar/blocks/<uuid:block_id>/remove/", calendar_views.block_remove, name="block_remove"),
+    path("calendar/feed/", calendar_views.calendar_feed, name="calendar_feed"),
+    path("calendar/feed/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
+    # Emails link to appointment_detail: its name and argument are part of their contract.
+    path("appointments/<uuid:appointment_id>/", calendar_views.appointment_detail, name="appointment_detail"),
+    path("appointments/<uuid:appointment_id>/cancel/", calendar_views.appointment_cancel_view, name="appointment_cancel"),
+    path("appointments/<uuid:appointment_id>/move/", calendar_views.appointment_move, name="appointment_move"),
+    path("appointments/<uuid:appointment_id>/no-show/", calendar_views.appointment_no_show, name="appointment_no_show"),
+    path("appointments/<uuid:appointment_id>/open-case/", calendar_views.consultation_open_case_view, name="consultation_open_case"),
+    path("consultation-exceptions/", calendar_views.consultation_exceptions, name="consultation_exceptions"),
 ]

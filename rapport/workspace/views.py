@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
@@ -29,6 +31,7 @@ from rapport.practice.services import (
     staff_invite,
     staff_set_active,
 )
+from rapport.scheduling.calendar import appointments_on_day, therapist_of
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 
 
@@ -45,6 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"practice": user.practice}
     if user.role == Role.THERAPIST:
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
+        therapist = therapist_of(user)
+        context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
     if user.role == Role.PRACTICE_ADMIN:
         practice = _practice_of(user)
         context["staff"] = staff_of(practice)
