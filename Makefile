@@ -26,14 +26,18 @@ var/tools/bin/uv:
 var:
 	@mkdir -p var
 
+# Links in the demo's emails point at this server; video links at a fictional video server.
+DEMO_ENV = RAPPORT_ENV=development SITE_URL=http://$(HOST):$(PORT) RAPPORT_VIDEO_BASE_URL=$${RAPPORT_VIDEO_BASE_URL:-https://video.harbourlight.example}
+
 demo: venv var
-	RAPPORT_ENV=development $(PY) manage.py migrate --noinput
-	RAPPORT_ENV=development $(PY) manage.py demo_seed
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py demo_seed
 	@echo ""
 	@echo "Rapport demo: open http://$(HOST):$(PORT)/ (sign in at http://$(HOST):$(PORT)/accounts/login/). Ctrl-C stops it."
+	@echo "Book as a visitor at http://$(HOST):$(PORT)/book/ ; every email the demo sends is printed here."
 	@trap 'kill 0' EXIT INT TERM; \
-	  RAPPORT_ENV=development $(PY) manage.py run_huey --workers 1 & \
-	  RAPPORT_ENV=development $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	  $(DEMO_ENV) $(PY) manage.py run_huey --workers 1 & \
+	  $(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 demo-code: venv
 	@RAPPORT_ENV=development $(PY) manage.py demo_totp $(EMAIL)

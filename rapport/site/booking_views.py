@@ -533,14 +533,20 @@ def _participant_zone(participant: Participant) -> str:
     return _zone_or(participant.time_zone, participant.appointment.practice.time_zone)
 
 
-@_private_link(referrer="same-origin")
-@require_http_methods(["GET", "HEAD", "POST"])
-def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
+def _participant_for_change(request: HttpRequest, token: str) -> Participant | HttpResponse:
+    """The link's participant, or the answer to give instead: too many changes from this address, or a dead link."""
     if request.method == "POST" and not ratelimit.hit_by_address(ratelimit.MANAGE_POSTS_PER_IP, request):
         return _rate_limited(request, ratelimit.MANAGE_POSTS_PER_IP, practice=public_practice())
     participant = participant_for_token(token)
-    if participant is None:
-        return _invalid_link(request)
+    return participant if participant is not None else _invalid_link(request)
+
+
+@_private_link(referrer="same-origin")
+@require_http_methods(["GET", "HEAD", "POST"])
+def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    participant = _participant_for_change(request, token)
+    if isinstance(participant, HttpResponse):
+        return participant
     now = _now()
     zone = _participant_zone(participant)
     form = CancelForm(request.POST if request.method == "POST" else None)
@@ -565,11 +571,9 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
 @_private_link(referrer="same-origin")
 @require_http_methods(["GET", "HEAD", "POST"])
 def booking_reschedule(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method == "POST" and not ratelimit.hit_by_address(ratelimit.MANAGE_POSTS_PER_IP, request):
-        return _rate_limited(request, ratelimit.MANAGE_POSTS_PER_IP, practice=public_practice())
-    participant = participant_for_token(token)
-    if participant is None:
-        return _invalid_link(request)
+    participant = _participant_for_change(request, token)
+    if isinstance(participant, HttpResponse):
+        return participant
     now = _now()
     appointment = participant.appointment
     source = request.POST if request.method == "POST" else request.GET
