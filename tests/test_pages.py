@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from rapport.audit.models import AuditEvent
 from rapport.clients.models import Case
@@ -84,6 +85,23 @@ def test_demo_seed_builds_the_fictional_practice_once():
     call_command("demo_seed", stdout=out)
     assert "already exists" in out.getvalue()
     assert Case.objects.count() == 4
+    # Booking history a newcomer can look at: held, missed and late-cancelled sessions, held
+    # consultations that are not client records, one booked from the site, blocks, an exception.
+    from rapport.scheduling.models import Appointment, ConsultationException, Notice, TimeBlock
+
+    statuses = set(Appointment.objects.values_list("status", flat=True))
+    assert {"booked", "completed", "no_show", "cancelled"} <= statuses
+    assert Appointment.objects.filter(status="cancelled", late_cancellation=True).exists()
+    from_site = Appointment.objects.get(contact_email="noor.aziz@mail.example")
+    assert from_site.case is None
+    assert from_site.privacy_accepted_at is not None
+    assert from_site.participants.get().time_zone == "America/Vancouver"
+    assert not Case.objects.filter(members__client__email="marcus.lee@mail.example").exists()
+    assert TimeBlock.objects.exists()
+    assert ConsultationException.objects.filter(email="marcus.lee@mail.example").exists()
+    # The past's emails are recorded as sent; only future reminders wait.
+    assert not Notice.objects.filter(state="pending", due_at__lte=timezone.now()).exists()
+    assert Notice.objects.filter(state="pending", kind="reminder").exists()
     call_command("audit_verify", stdout=out)
 
 

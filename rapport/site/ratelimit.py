@@ -5,9 +5,10 @@ address it books for. The numbers are constants on purpose: they protect the pra
 inbox, not a tuning knob, and they sit far above what a person needs (one booking, perhaps a
 second try after "this time was just taken", a change or two later on).
 
-Counting uses the cache's atomic ``add`` (first hit in a window) and ``incr`` (every later hit),
-so two web workers sharing Redis or the file cache never lose a count. The LocMem cache of a
-single process is atomic too. Keys are HMACs of the address, so the cache never holds an email
+Counting uses the cache's ``add`` (first hit in a window) and ``incr`` (every later hit). With
+Redis both are atomic, so web workers sharing it never lose a count. Django's file cache (the
+default without Redis) implements ``incr`` as a read and a write, so two workers hitting at the
+same instant can lose one count: the limit is then a little looser, never stricter. Keys are HMACs of the address, so the cache never holds an email
 address or IP in the clear.
 """
 

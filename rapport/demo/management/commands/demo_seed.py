@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
@@ -22,13 +24,13 @@ from rapport.practice.models import Practice, Service, Therapist
 from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
 from rapport.scheduling.availability import free_starts
 from rapport.scheduling.booking import BookingRequest, public_booking_create
+from rapport.scheduling.diary import time_block_add
 from rapport.scheduling.models import (
     Appointment,
     AppointmentStatus,
     ConsultationException,
     Notice,
     NoticeState,
-    TimeBlock,
     WorkingHours,
 )
 from rapport.scheduling.services import appointment_book, appointment_cancel
@@ -279,19 +281,15 @@ class Command(BaseCommand):
         for week in range(0, 4):
             day = (now + timedelta(days=(3 - now.weekday()) % 7 + 7 * week)).astimezone(ZoneInfo(elena.time_zone)).date()
             block_start = datetime.combine(day, time(16), tzinfo=ZoneInfo(elena.time_zone))
-            if (
-                not Appointment.objects.filter(
-                    therapist=elena, blocked_start__lt=block_start + timedelta(hours=1), blocked_end__gt=block_start
-                )
-                .exclude(status=AppointmentStatus.CANCELLED)
-                .exists()
-            ):
-                TimeBlock.objects.create(
+            # When a session is already booked then, the block service refuses to cover it.
+            with contextlib.suppress(ValidationError):
+                time_block_add(
+                    actor=elena.user,
                     therapist=elena,
                     start=block_start,
                     end=block_start + timedelta(hours=1),
                     label="Peer consultation group",
-                    created_by=elena.user,
+                    now=now,
                 )
         # The emails of the past are history: recorded as sent, so the demo's mail log starts today.
         Notice.objects.filter(state=NoticeState.PENDING, due_at__lte=now).update(
