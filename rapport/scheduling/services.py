@@ -342,8 +342,8 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a session to another free time, keeping its identity (calendar UID) and raising SEQUENCE.
 
-    The old time is released and the new one checked in the same transaction, so a failed move
-    leaves the session exactly where it was.
+    The new time is checked with the session's own time counted as free (so it may move by a
+    quarter of an hour), under the same locks as a booking; a failed move changes nothing.
     """
     now = now or timezone.now()
     appointment = _lock(appointment)
@@ -354,27 +354,23 @@ def appointment_reschedule(
     late = _client_change_allowed(appointment=appointment, now=now) if by_client else False
     if connection.vendor == "postgresql":
         Therapist.objects.select_for_update().filter(pk=appointment.therapist_id).first()
-    # Release the current time so it may be chosen again (e.g. a later start on the same day).
-    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
     offered = free_starts(
         therapist=appointment.therapist,
         service=appointment.service,
         window_start=new_start,
         window_end=new_start + timedelta(minutes=1),
         now=now,
+        ignore=appointment,
     )
     if new_start not in offered:
         raise SlotUnavailable()
     appointment.start = new_start
     appointment.end, appointment.blocked_start, appointment.blocked_end = _session_times(appointment.service, new_start)
-    appointment.status = AppointmentStatus.BOOKED
     appointment.late_cancellation = appointment.late_cancellation or late
     appointment.sequence += 1
     try:
         with transaction.atomic():
-            appointment.save(
-                update_fields=["start", "end", "blocked_start", "blocked_end", "status", "late_cancellation", "sequence", "updated_at"]
-            )
+            appointment.save(update_fields=["start", "end", "blocked_start", "blocked_end", "late_cancellation", "sequence", "updated_at"])
     except IntegrityError:
         raise SlotUnavailable() from None
     appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="moved_late" if late else "moved")
