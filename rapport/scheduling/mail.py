@@ -39,12 +39,17 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
 from rapport.scheduling.ics import Method, appointment_invite, initials
 from rapport.scheduling.models import Appointment, AppointmentStatus, Notice, NoticeKind, NoticeState
 from rapport.scheduling.services import video_url
@@ -311,3 +316,57 @@ def _tidy(text: str) -> str:
     # paragraphs reads best in every mail client.
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+# --- What an operator does about rows the worker would not finish -------------------------------------
+
+
+def notices_needing_a_person(now: datetime | None = None) -> list[Notice]:
+    """FAILED rows, and CLAIMED rows older than ``STUCK_AFTER``: nothing sends these again by itself."""
+    now = now or timezone.now()
+    stuck = Q(state=NoticeState.CLAIMED, claimed_at__lt=now - STUCK_AFTER)
+    return list(Notice.objects.filter(Q(state=NoticeState.FAILED) | stuck).select_related("appointment").order_by("due_at", "id"))
+
+
+@transaction.atomic
+def notice_requeue(*, notice: Notice, claimed_too: bool = False) -> Notice:
+    """Put a FAILED row (or, with ``claimed_too``, a stuck CLAIMED one) back to PENDING for the next run.
+
+    A stuck CLAIMED row may already be in the recipient's mailbox: requeue it only after the mail
+    server's log shows it was not delivered.
+    """
+    allowed = {NoticeState.FAILED, NoticeState.CLAIMED} if claimed_too else {NoticeState.FAILED}
+    changed = Notice.objects.filter(pk=notice.pk, state__in=allowed).update(
+        state=NoticeState.PENDING, claimed_at=None, error="", updated_at=timezone.now()
+    )
+    if not changed:
+        raise ValidationError(
+            f"Notice {notice.public_id} is {notice.get_state_display().lower()}; only a failed one"
+            + (" or one being sent" if claimed_too else " (or, with --claimed-too, one stuck being sent)")
+            + " can be sent again."
+        )
+    _audit_operator(notice, "requeued")
+    notice.refresh_from_db()
+    return notice
+
+
+@transaction.atomic
+def notice_mark_sent(*, notice: Notice) -> Notice:
+    """Record a stuck CLAIMED row as SENT, once the mail server's log shows it was delivered."""
+    changed = Notice.objects.filter(pk=notice.pk, state=NoticeState.CLAIMED).update(state=NoticeState.SENT, sent_at=timezone.now())
+    if not changed:
+        raise ValidationError(f"Notice {notice.public_id} is {notice.get_state_display().lower()}; only one being sent can be marked sent.")
+    _audit_operator(notice, "marked_sent")
+    notice.refresh_from_db()
+    return notice
+
+
+def _audit_operator(notice: Notice, change: str) -> None:
+    audit_record(
+        actor=None,
+        action=Action.UPDATE,
+        object_type="scheduling.notice",
+        object_id=notice.public_id,
+        practice_id=notice.appointment.practice.public_id,
+        detail={"fields": [change]},
+    )
