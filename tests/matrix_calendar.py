@@ -21,7 +21,7 @@ from rapport.clients.models import Case
 from rapport.practice.models import Service, ServiceKind, Therapist
 from rapport.scheduling.diary import calendar_feed_issue
 from rapport.scheduling.models import Appointment, TimeBlock
-from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
+from tests.matrix_declarations import _CASE_VARIANTS, LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, _case, _case_kwargs, expect
 from tests.personas import World
 
 BOGUS_FEED_TOKEN = "bogus-feed-token-0000"
@@ -147,7 +147,33 @@ def _block_data(world: World) -> dict[str, Any]:
     return {"day": day.isoformat(), "start_time": "07:00", "end_time": "08:00", "label": "Supervision"}
 
 
+def _case_book_checks() -> list[Check]:
+    """Booking for a case: the treating therapist only; staff without clinical access are turned away first.
+
+    The POST sends a time that is not a time: the treating therapist is told so (400) and nothing
+    is booked. That answer shows the case's clients again, so its "view" audit event is expected:
+    hence the writer (tests/test_workspace_case_book.py pins that nothing is booked).
+    """
+    checks = []
+    for label, which in _CASE_VARIANTS:
+        table = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=404, therapist_b=404)
+        treated = which in ("individual_case", "couple_case")
+        checks.append(
+            Check(
+                label=label,
+                kwargs=_case_kwargs(which),
+                get={**table, "therapist_a": 200} if treated else table,
+                reads_case=_case(which),
+                post={**table, "therapist_a": 400} if treated else table,
+                post_data=lambda world: {"new_start": "not-a-time"},
+                post_writers=frozenset({"therapist_a"}) if treated else frozenset(),
+            )
+        )
+    return checks
+
+
 CALENDAR_ROUTES: dict[str, list[Check]] = {
+    "workspace:case_book": _case_book_checks(),
     "workspace:calendar": [Check(get=_THERAPIST_PAGE, post=expect(everyone=405))],
     "workspace:appointment_detail": _appointment_checks(get=lambda label: 200, post=None),
     "workspace:appointment_cancel": _appointment_checks(

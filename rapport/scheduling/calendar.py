@@ -27,7 +27,7 @@ from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import CaseMember
-from rapport.practice.models import Practice, Therapist
+from rapport.practice.models import Practice, Service, Therapist
 from rapport.scheduling.availability import free_starts
 from rapport.scheduling.models import (
     Appointment,
@@ -164,16 +164,23 @@ def move_options(appointment: Appointment, day: date, *, now: datetime) -> list[
     the reschedule service accepts. The appointment's own time counts as free, as it does for
     the reschedule service, so a move of a quarter of an hour is offered too (its current start is not).
     """
-    zone = ZoneInfo(appointment.therapist.time_zone)
-    starts = free_starts(
-        therapist=appointment.therapist,
-        service=appointment.service,
+    starts = free_starts_on_day(appointment.therapist, appointment.service, day, now=now, ignore=appointment)
+    return [start for start in starts if start != appointment.start]  # its own start would be no move
+
+
+def free_starts_on_day(
+    therapist: Therapist, service: Service, day: date, *, now: datetime, ignore: Appointment | None = None
+) -> list[datetime]:
+    """The therapist's free starts for the service on ``day`` (their local date), in UTC."""
+    zone = ZoneInfo(therapist.time_zone)
+    return free_starts(
+        therapist=therapist,
+        service=service,
         window_start=local_midnight(day, zone),
         window_end=local_midnight(day + timedelta(days=1), zone),
         now=now,
-        ignore=appointment,
+        ignore=ignore,
     )
-    return [start for start in starts if start != appointment.start]  # its own start would be no move
 
 
 # --- The grid -------------------------------------------------------------------------------------------
@@ -394,14 +401,21 @@ def calendar_grid(therapist: Therapist, *, anchor: date, view: str, now: datetim
 
 def move_next_free_day(appointment: Appointment, after: date, *, now: datetime, days: int = 28) -> date | None:
     """The first local date after ``after`` with a free time for the appointment, within ``days``."""
-    zone = ZoneInfo(appointment.therapist.time_zone)
+    return next_free_day(appointment.therapist, appointment.service, after, now=now, days=days, ignore=appointment)
+
+
+def next_free_day(
+    therapist: Therapist, service: Service, after: date, *, now: datetime, days: int = 28, ignore: Appointment | None = None
+) -> date | None:
+    """The first local date after ``after`` with a free time of the therapist for the service, within ``days``."""
+    zone = ZoneInfo(therapist.time_zone)
     starts = free_starts(
-        therapist=appointment.therapist,
-        service=appointment.service,
+        therapist=therapist,
+        service=service,
         window_start=local_midnight(after + timedelta(days=1), zone),
         window_end=local_midnight(after + timedelta(days=1 + days), zone),
         now=now,
-        ignore=appointment,
+        ignore=ignore,
     )
     return starts[0].astimezone(zone).date() if starts else None
 

@@ -90,8 +90,7 @@ def appointment_book(
         raise ValidationError("The start time must include its time zone.")
     # Most refusals in a rush are for a time someone has just taken: one indexed query answers
     # them before the slot core loads the therapist's hours.
-    _, blocked_start, blocked_end = _session_times(service, start)
-    if _time_taken(therapist, blocked_start, blocked_end):
+    if start_taken(therapist, service, start):
         raise SlotUnavailable()
     offered = free_starts(therapist=therapist, service=service, window_start=start, window_end=start + timedelta(minutes=1), now=now)
     if start not in offered:
@@ -175,6 +174,15 @@ def _book_locked(
     appointment_audit(actor=actor, appointment=appointment, action=Action.CREATE)
     notices_queue(appointment=appointment, kind=NoticeKind.CONFIRMATION, now=now)
     return appointment
+
+
+def start_taken(therapist: Therapist, service: Service, start: datetime) -> bool:
+    """Whether the service at ``start`` (buffers included) overlaps a live appointment or a block of the therapist.
+
+    Tells "taken since it was offered" from "never offered" when a start is refused.
+    """
+    _, blocked_start, blocked_end = _session_times(service, start)
+    return _time_taken(therapist, blocked_start, blocked_end)
 
 
 def _time_taken(therapist: Therapist, blocked_start: datetime, blocked_end: datetime, *, ignore: Appointment | None = None) -> bool:

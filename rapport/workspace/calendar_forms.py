@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,6 +137,26 @@ class MoveForm(forms.Form):
             raise forms.ValidationError("Choose one of the free times.") from None
         if value.tzinfo is None:
             raise forms.ValidationError("Choose one of the free times.")
+        return value.astimezone(UTC)
+
+
+class BookForm(forms.Form):
+    """The start exactly as the list of free times gives it: an ISO 8601 instant in UTC.
+
+    Anything else (another offset, a date without a time, a naive time) did not come from the
+    list, so it is refused rather than guessed at.
+    """
+
+    new_start = forms.CharField(label="Time", max_length=40, error_messages={"required": "Choose one of the free times."})
+
+    def clean_new_start(self) -> datetime:
+        raw = self.cleaned_data["new_start"]
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise forms.ValidationError("That is not a time from the list. Choose one of the free times.") from None
+        if "T" not in raw or value.utcoffset() != timedelta(0):
+            raise forms.ValidationError("That is not a time from the list. Choose one of the free times.")
         return value.astimezone(UTC)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from allauth.account.decorators import reauthentication_required
@@ -9,7 +10,7 @@ from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +18,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import STAFF_ROLES, Role, User
+from rapport.audit.models import Action
 from rapport.audit.selectors import events_for_practice
+from rapport.clients.case_audit import case_audit
+from rapport.clients.models import Case, CaseKind, CaseStatus
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.core.htmx import render_page_or_fragment
-from rapport.practice.models import Practice
+from rapport.practice.models import Practice, Service, ServiceKind
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
 from rapport.practice.services import (
     InvitationInvalid,
@@ -31,7 +35,10 @@ from rapport.practice.services import (
     staff_invite,
     staff_set_active,
 )
-from rapport.scheduling.calendar import appointments_on_day, therapist_of
+from rapport.scheduling.calendar import appointments_on_day, free_starts_on_day, next_free_day, therapist_of
+from rapport.scheduling.models import Appointment
+from rapport.scheduling.services import SlotUnavailable, appointment_book, start_taken
+from rapport.workspace.calendar_forms import BookForm, MoveDayForm
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 
 
@@ -100,6 +107,117 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         editing = request.GET.get("edit") == "1"
     context = {"case": case, "form": form, "editing": editing, "members": case_members(case)}
     return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
+
+
+# --- Booking a session for a case --------------------------------------------------------------------
+
+_SERVICE_FOR_CASE = {CaseKind.INDIVIDUAL: ServiceKind.INDIVIDUAL, CaseKind.COUPLE: ServiceKind.COUPLE}
+_NOT_LISTED = "That is not one of the free times. Choose one from the list."
+
+
+def _booking_problem(case: Case, service: Service | None) -> str:
+    if case.status == CaseStatus.CLOSED:
+        return "This case is closed: open a new case to book sessions again."
+    if service is None:
+        return f"The practice offers no {'couples' if case.kind == CaseKind.COUPLE else 'individual'} session to book."
+    return ""
+
+
+def _book_posted(user: User, case: Case, service: Service, form: BookForm, *, now: datetime) -> tuple[Appointment | None, int]:
+    """Book the posted time if it is one of the free times; else the form carries why, with the status to answer."""
+    if not form.is_valid():
+        return None, 400
+    therapist = case.primary_therapist
+    start = form.cleaned_data["new_start"]
+    if start <= now:
+        form.add_error("new_start", "That time has passed. Choose one of the free times.")
+        return None, 400
+    if start not in free_starts_on_day(therapist, service, start.astimezone(ZoneInfo(therapist.time_zone)).date(), now=now):
+        # Taken since the list was shown is a conflict; never on the list is a bad request.
+        if start_taken(therapist, service, start):
+            form.add_error("new_start", f"{SlotUnavailable()} The list below shows the times that are free now.")
+            return None, 409
+        form.add_error("new_start", _NOT_LISTED)
+        return None, 400
+    try:
+        return appointment_book(actor=user, therapist=therapist, service=service, start=start, case=case, now=now), 200
+    except SlotUnavailable as exc:
+        form.add_error("new_start", f"{exc} The list below shows the times that are free now.")
+        return None, 409
+    except ValidationError as exc:
+        form.add_error(None, exc.messages[0])
+        return None, 400
+
+
+@require_http_methods(["GET", "POST"])
+@role_required([Role.THERAPIST])
+def case_book(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Pick a day and one of its free times (GET, also as an htmx fragment), then book it (POST).
+
+    The times offered are the ones the booking service itself accepts (``free_starts``), for the
+    practice's individual or couples session as the case is. A posted time must be one of them:
+    one taken since it was offered is a conflict (409), anything else a bad request (400), and
+    nothing is saved either way.
+    """
+    user = signed_in_user(request)
+    posted = request.method == "POST"
+    case = case_get_for_user(user, case_id) if posted else case_read_for_user(user, case_id, request=request)
+    therapist = case.primary_therapist
+    zone = ZoneInfo(therapist.time_zone)
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    service = services_offered(case.practice).filter(kind=_SERVICE_FOR_CASE[CaseKind(case.kind)]).order_by("sort_order", "name").first()
+    problem = _booking_problem(case, service)
+    day_form = MoveDayForm(request.POST if posted else request.GET)
+    day: date | None = day_form.cleaned_data.get("date") if day_form.is_valid() else None
+    form = BookForm(request.POST if posted else None)
+    status = 200
+    if posted:
+        if problem or service is None:
+            form.add_error(None, problem)
+            status = 400
+        else:
+            if form.is_valid() and form.cleaned_data["new_start"] > now:
+                # Shown again, the page lists the times of the day that was asked for.
+                day = form.cleaned_data["new_start"].astimezone(zone).date()
+            booked, status = _book_posted(user, case, service, form, now=now)
+            if booked is not None:
+                local = booked.start.astimezone(zone)
+                count = len(case_members(case))
+                told = "The clients will get a confirmation email." if count > 1 else "The client will get a confirmation email."
+                messages.success(request, f"Booked {service.name} on {local:%A} {local.day} {local:%B at %H:%M}. {told}")
+                # 303: the browser fetches the session with GET, and a reload does not book again.
+                return HttpResponseRedirect(
+                    reverse("workspace:appointment_detail", kwargs={"appointment_id": booked.public_id}), status=303
+                )
+        # The page shown again names the case's clients: a read of the case like any other.
+        case_audit(actor=user, action=Action.VIEW, case=case, request=request)
+    options: list[datetime] = []
+    next_free: date | None = None
+    if service is not None and not problem:
+        day = day or next_free_day(therapist, service, today - timedelta(days=1), now=now) or today
+        options = free_starts_on_day(therapist, service, day, now=now)
+        if not options:
+            next_free = next_free_day(therapist, service, day, now=now)
+    day = day or today
+    context = {
+        "case": case,
+        "therapist": therapist,
+        "service": service,
+        "members": case_members(case),
+        "problem": problem,
+        "form": form,
+        "day": day,
+        "day_form": MoveDayForm(initial={"date": day}),
+        "day_problem": "" if day_form.is_valid() else "That date could not be read.",
+        "options": [(start.isoformat(), start) for start in options],
+        "chosen": request.POST.get("new_start", "") if posted else "",
+        "next_free": next_free,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+    }
+    with timezone.override(zone):
+        return render_page_or_fragment(request, "workspace/case_book.html", "workspace/appointment_move_times.html", context, status=status)
 
 
 @require_safe
