@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.practice",
     "rapport.clients",
+    "rapport.consents",
     "rapport.scheduling",
     "rapport.site",
     "rapport.portal",

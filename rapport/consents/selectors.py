@@ -1,0 +1,89 @@
+"""Reads of one client's consents.
+
+Every selector here is about one client and returns that client's rows only: a couple's partners
+are two clients, so one partner's choices never show through the other's. Who may look at a
+client's consents at all (the client, their therapist) is decided by the page that calls these,
+through the case selectors, in the slice that adds the pages.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from rapport.clients.models import CaseStatus, Client
+from rapport.consents.models import ConsentDocument, ConsentVersion, ItemDecision, Signature
+from rapport.consents.services import TREATMENT
+from rapport.practice.models import Therapist
+
+
+def consent_state(client: Client) -> dict[str, bool]:
+    """Each item key the client has ever decided on, mapped to their newest decision."""
+    state: dict[str, bool] = {}
+    for key, granted in ItemDecision.objects.filter(client=client).order_by("id").values_list("item_key", "granted"):
+        state[key] = granted
+    return state
+
+
+def consent_granted(client: Client, item_key: str) -> bool:
+    """Whether the client grants this item now: the one check other code makes before acting.
+
+    False when the client never decided on the item. A version published since the client signed
+    does not change this: what they agreed to holds until they sign again or withdraw.
+    """
+    granted = ItemDecision.objects.filter(client=client, item_key=item_key).order_by("-id").values_list("granted", flat=True).first()
+    return bool(granted)
+
+
+def needs_consent(client: Client) -> list[ConsentVersion]:
+    """The current versions this client should sign, one per document of their practice.
+
+    A document is due when the client never signed any of its versions, or when a material
+    version was published after the newest one they signed. A material change counts even when
+    a later non-material edit followed it: the client has still not agreed to that change.
+    """
+    due: list[ConsentVersion] = []
+    documents = ConsentDocument.objects.filter(practice_id=client.practice_id).prefetch_related("versions").order_by("title", "id")
+    signed_numbers: dict[int, int] = {}
+    for document_id, number in Signature.objects.filter(client=client).values_list("version__document_id", "version__number"):
+        signed_numbers[document_id] = max(number, signed_numbers.get(document_id, 0))
+    for document in documents:
+        versions = sorted(document.versions.all(), key=lambda v: v.number)
+        if not versions:
+            continue
+        signed = signed_numbers.get(document.pk)
+        if signed is None or any(v.material and v.number > signed for v in versions):
+            due.append(versions[-1])
+    return due
+
+
+def decision_history(client: Client) -> QuerySet[ItemDecision]:
+    """Every choice the client made, newest first, with the item as it was worded then."""
+    return (
+        ItemDecision.objects.filter(client=client)
+        .select_related("item", "item__version", "item__version__document", "signature", "decided_by")
+        .order_by("-id")
+    )
+
+
+def signatures_of(client: Client) -> QuerySet[Signature]:
+    """The client's signatures, newest first."""
+    return Signature.objects.filter(client=client).select_related("version", "version__document", "signed_by").order_by("-id")
+
+
+def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
+    """Clients of the therapist's open cases whose consent to treatment is withdrawn right now.
+
+    Derived from the decisions rather than a flag, so it clears itself when the client consents
+    again; acknowledging it and messaging the therapist come with notifications.
+    """
+    clients = Client.objects.filter(
+        memberships__case__primary_therapist=therapist,
+        memberships__case__practice_id=therapist.practice_id,
+        memberships__case__status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
+    )
+    newest: dict[int, ItemDecision] = {}
+    for decision in (
+        ItemDecision.objects.filter(client__in=clients, item_key=TREATMENT).select_related("client", "decided_by").order_by("id")
+    ):
+        newest[decision.client_id] = decision
+    return [decision for decision in newest.values() if not decision.granted]
