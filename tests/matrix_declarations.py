@@ -340,7 +340,6 @@ ROUTES: dict[str, list[Check]] = {
     "accounts:home": [
         Check(get=expect(anonymous=LOGIN, staff=Redirect("workspace:home"), clients=Redirect("portal:home"))),
     ],
-    "portal:home": [Check(get=expect(anonymous=LOGIN, staff=403, clients=200), post=_READ_ONLY)],
     "portal:case_detail": _portal_case_checks(),
     "workspace:home": [Check(get=expect(anonymous=LOGIN, staff=200, clients=403), post=_READ_ONLY)],
     "workspace:case_list": [Check(get=expect(anonymous=LOGIN, staff=403, clients=403, therapist_a=200, therapist_b=200), post=_READ_ONLY)],
@@ -393,10 +392,12 @@ ROUTES: dict[str, list[Check]] = {
     "site:healthz": [Check(get=expect(everyone=200), post=_READ_ONLY)],
 }
 
-# Booking (public site) and the therapist's calendar declare their routes in modules of their own;
-# they build on the helpers above, so they are imported last.
+# Booking (public site), the therapist's calendar and the client portal declare their routes in modules
+# of their own; they build on the helpers above, so they are imported last.
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
+from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
+ROUTES.update(PORTAL_ROUTES)

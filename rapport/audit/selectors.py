@@ -13,3 +13,13 @@ def events_for_practice(practice: Any, *, action: str | None = None) -> QuerySet
     if action:
         events = events.filter(action=action)
     return events
+
+
+def events_about_client(client_public_id: Any, *, excluding_actor: Any) -> QuerySet[AuditEvent]:
+    """Every event recorded against this client's record except the ones they caused, newest first.
+
+    Events are written once per client (a couple's joint case gets one row for each partner), so
+    filtering on the client's own id is what keeps one partner's items out of the other's list.
+    Events without an actor (the system, a booking link) stay in: they are not the client's own.
+    """
+    return AuditEvent.objects.filter(client_id=client_public_id).exclude(actor=excluding_actor).select_related("actor").order_by("-id")

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
-from rapport.clients.models import Case, CaseMember
+from rapport.clients.models import Case, CaseMember, Client
 
 
 def _user_practice_id(user: Any) -> int | None:
@@ -66,3 +66,10 @@ def case_read_for_user(user: Any, public_id: uuid.UUID | str, *, request: HttpRe
     case = case_get_for_user(user, public_id)
     case_audit(actor=user, action=Action.VIEW, case=case, request=request)
     return case
+
+
+def client_of(user: Any) -> Client | None:
+    """The signed-in client's own record, or None (not a client, or an account without a record yet)."""
+    if not user.is_authenticated or user.role != Role.CLIENT:
+        return None
+    return Client.objects.select_related("practice").filter(user=user).first()
