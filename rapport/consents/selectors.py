@@ -8,10 +8,13 @@ through the case selectors, in the slice that adds the pages.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from rapport.clients.models import CaseStatus, Client
-from rapport.consents.models import ConsentDocument, ConsentVersion, ItemDecision, Signature
+from rapport.consents.models import ConsentDocument, ConsentItem, ConsentVersion, ItemDecision, Signature
 from rapport.consents.services import TREATMENT
 from rapport.practice.models import Therapist
 
@@ -56,6 +59,15 @@ def needs_consent(client: Client) -> list[ConsentVersion]:
     return due
 
 
+def current_versions(client: Client) -> list[ConsentVersion]:
+    """The newest version of each of the client's practice's documents (what signing again signs)."""
+    versions = ConsentVersion.objects.filter(document__practice_id=client.practice_id).select_related("document")
+    newest: dict[int, ConsentVersion] = {}
+    for version in versions.order_by("document__title", "document_id", "number"):
+        newest[version.document_id] = version
+    return list(newest.values())
+
+
 def decision_history(client: Client) -> QuerySet[ItemDecision]:
     """Every choice the client made, newest first, with the item as it was worded then."""
     return (
@@ -87,3 +99,45 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     ):
         newest[decision.client_id] = decision
     return [decision for decision in newest.values() if not decision.granted]
+
+
+def version_for_client(client: Client, version_id: uuid.UUID) -> ConsentVersion | None:
+    """A version of one of the client's practice's documents, or None (another practice's, or none)."""
+    return (
+        ConsentVersion.objects.select_related("document")
+        .filter(public_id=version_id, document__practice_id=client.practice_id)
+        .prefetch_related("items")
+        .first()
+    )
+
+
+def latest_version_of(document: ConsentDocument) -> ConsentVersion:
+    """The version a client signs today: the newest one of the document."""
+    return document.versions.select_related("document").prefetch_related("items").order_by("-number")[0]
+
+
+@dataclass(frozen=True)
+class ItemStanding:
+    """Where one item stands for a client now, with the wording they last decided on."""
+
+    key: str
+    item: ConsentItem
+    granted: bool
+    decision: ItemDecision
+
+
+def item_standings(client: Client) -> list[ItemStanding]:
+    """The client's current choice on every item they ever decided, in the order the items are asked."""
+    newest: dict[str, ItemDecision] = {}
+    for decision in ItemDecision.objects.filter(client=client).select_related("item", "item__version").order_by("-id"):
+        newest.setdefault(decision.item_key, decision)
+    standings = [ItemStanding(key=k, item=d.item, granted=d.granted, decision=d) for k, d in newest.items()]
+    return sorted(standings, key=lambda s: (s.item.version.document_id, s.item.position))
+
+
+def item_standing(client: Client, item_key: str) -> ItemStanding | None:
+    """One item's standing for the client, or None when they never decided on it."""
+    decision = ItemDecision.objects.filter(client=client, item_key=item_key).select_related("item").order_by("-id").first()
+    if decision is None:
+        return None
+    return ItemStanding(key=item_key, item=decision.item, granted=decision.granted, decision=decision)
