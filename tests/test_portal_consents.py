@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rapport.audit.models import Action, AuditEvent
@@ -228,3 +230,19 @@ def test_a_material_change_asks_again(world, client_as, v1):
     items = [ItemSpec(key=i.key, text=i.text + " (Updated.)", required=i.required) for i in DEFAULT_ITEMS]
     v2 = consent_version_publish(actor=None, document=v1.document, content=v1.content, items=items, material=True)
     assert _sign_url(v2) in browser.get(reverse("portal:home")).content.decode()
+
+
+def test_the_consents_page_makes_as_many_queries_however_long_the_history(world, client_as, v1):
+    browser = client_as("client")
+    _sign(browser, v1, "Cora Client")
+    # The first visit after signing also reads the flash message, which costs queries of its own.
+    browser.get(CONSENTS)
+    with CaptureQueriesContext(connection) as short:
+        browser.get(CONSENTS)
+    for key in ("supervision", "online_sessions", OPTIONAL):
+        browser.post(_withdraw_url(key))
+    _sign(browser, v1, "Cora Client")
+    browser.get(CONSENTS)
+    with CaptureQueriesContext(connection) as long:
+        browser.get(CONSENTS)
+    assert len(long) == len(short)
