@@ -1,9 +1,10 @@
-"""Reads of one client's consents.
+"""Reads of consents: one client's, a therapist's clients', and a practice's documents.
 
-Every selector here is about one client and returns that client's rows only: a couple's partners
+A selector about a client returns that client's rows only: a couple's partners
 are two clients, so one partner's choices never show through the other's. Who may look at a
 client's consents at all (the client, their therapist) is decided by the page that calls these,
-through the case selectors, in the slice that adds the pages.
+through the case selectors. The last few read a practice's documents for its admin's pages, and
+never name a client: how many signed, not who.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ cancellation. Here a worker takes due rows one at a time:
 2. **Decide.** A row that a later event made pointless is marked VOID and not sent: anything
    but the cancellation itself once the appointment is cancelled, a confirmation, change or
    reminder written for an older SEQUENCE (a newer email replaces it), a reminder for a session
-   that has already started, and any email to a participant who was removed.
+   that has already started, any email to a participant who was removed, and a reminder to a
+   client who said no to email reminders (see ``_reminders_withdrawn``).
 3. **Send, then record.** SENT when the mail server accepted the message. FAILED, with a short
    error (exception type and SMTP code, never the text), when it refused it; a refusal (a wrong
    address, a full mailbox) needs a person, so FAILED rows are not retried automatically.
