@@ -396,8 +396,10 @@ ROUTES: dict[str, list[Check]] = {
 # of their own; they build on the helpers above, so they are imported last.
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
+from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
+ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(PORTAL_ROUTES)

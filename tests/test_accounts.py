@@ -269,6 +269,10 @@ def test_an_operator_creates_a_practice_and_its_first_admin_joins_by_link(db):
     assert owner.role == "practice_admin"
     assert owner.practice.slug == "bay"  # type: ignore[union-attr]
     assert owner.practice.services.count() == 3  # type: ignore[union-attr]
+    # Its clients have a consent form to sign from the first day.
+    from rapport.consents.models import ConsentVersion
+
+    assert ConsentVersion.objects.filter(document__practice=owner.practice, number=1).count() == 1
     with pytest.raises(CommandError, match="time zone"):
         call_command(
             "practice_create", "--name", "X", "--slug", "x", "--time-zone", "Nowhere/City",

@@ -102,6 +102,16 @@ def test_demo_seed_builds_the_fictional_practice_once():
     # The past's emails are recorded as sent; only future reminders wait.
     assert not Notice.objects.filter(state="pending", due_at__lte=timezone.now()).exists()
     assert Notice.objects.filter(state="pending", kind="reminder").exists()
+    # Consents with a history: three clients signed, and Casey later withdrew email reminders.
+    from rapport.clients.models import Client
+    from rapport.consents.selectors import consent_granted, decision_history
+
+    signed = set(Client.objects.filter(consent_signatures__isnull=False).values_list("full_name", flat=True))
+    assert signed == {"Jordan Pike", "Alex Moreau", "Casey Moreau"}
+    casey = Client.objects.get(full_name="Casey Moreau")
+    assert not consent_granted(casey, "email_reminders")
+    assert consent_granted(casey, "treatment")
+    assert decision_history(casey).first().item_key == "email_reminders"  # type: ignore[union-attr]
     call_command("audit_verify", stdout=out)
 
 

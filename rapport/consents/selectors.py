@@ -1,22 +1,25 @@
-"""Reads of one client's consents.
+"""Reads of consents: one client's, a therapist's clients', and a practice's documents.
 
-Every selector here is about one client and returns that client's rows only: a couple's partners
+A selector about a client returns that client's rows only: a couple's partners
 are two clients, so one partner's choices never show through the other's. Who may look at a
 client's consents at all (the client, their therapist) is decided by the page that calls these,
-through the case selectors, in the slice that adds the pages.
+through the case selectors. The last few read a practice's documents for its admin's pages, and
+never name a client: how many signed, not who.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 
 from rapport.clients.models import CaseStatus, Client
 from rapport.consents.models import ConsentDocument, ConsentItem, ConsentVersion, ItemDecision, Signature
 from rapport.consents.services import TREATMENT
-from rapport.practice.models import Therapist
+from rapport.practice.models import Practice, Therapist
 
 
 def consent_state(client: Client) -> dict[str, bool]:
@@ -141,3 +144,27 @@ def item_standing(client: Client, item_key: str) -> ItemStanding | None:
     if decision is None:
         return None
     return ItemStanding(key=item_key, item=decision.item, granted=decision.granted, decision=decision)
+
+
+def documents_of(practice: Practice) -> Sequence[ConsentDocument]:
+    """The practice's consent documents, each with ``current`` (its newest version, or None) and
+    ``signature_count`` (signatures of any of its versions): what an admin's list shows."""
+    documents = list(
+        ConsentDocument.objects.filter(practice=practice).annotate(signature_count=Count("versions__signatures")).order_by("title", "id")
+    )
+    current: dict[int, ConsentVersion] = {}
+    for version in ConsentVersion.objects.filter(document_id__in=[d.pk for d in documents]).order_by("document_id", "number"):
+        current[version.document_id] = version
+    for document in documents:
+        document.current = current.get(document.pk)  # type: ignore[attr-defined]
+    return documents
+
+
+def document_get(practice: Practice, public_id: uuid.UUID | str) -> ConsentDocument:
+    """One of the practice's documents; another practice's, or none, is 404 alike."""
+    return get_object_or_404(ConsentDocument.objects.select_related("practice"), practice=practice, public_id=public_id)
+
+
+def versions_of(document: ConsentDocument) -> QuerySet[ConsentVersion]:
+    """The document's versions, newest first, with their items and how many signed each."""
+    return document.versions.annotate(signature_count=Count("signatures")).prefetch_related("items").order_by("-number")

@@ -316,7 +316,7 @@ DEFAULT_ITEMS: tuple[ItemSpec, ...] = (
 def consent_defaults_create(*, actor: User | None, practice: Practice) -> ConsentVersion:
     """A practice's starting consent document (six items) and its first version.
 
-    Meant to be called when a practice is created; ``practice_create`` does not call it yet.
+    Called when a practice is created (the ``practice_create`` command, the demo seed).
     Idempotent: a practice that already has the default document gets its current version back.
     """
     existing = ConsentDocument.objects.filter(practice=practice, key=DEFAULT_DOCUMENT_KEY).first()

@@ -9,7 +9,8 @@ cancellation. Here a worker takes due rows one at a time:
 2. **Decide.** A row that a later event made pointless is marked VOID and not sent: anything
    but the cancellation itself once the appointment is cancelled, a confirmation, change or
    reminder written for an older SEQUENCE (a newer email replaces it), a reminder for a session
-   that has already started, and any email to a participant who was removed.
+   that has already started, any email to a participant who was removed, and a reminder to a
+   client who said no to email reminders (see ``_reminders_withdrawn``).
 3. **Send, then record.** SENT when the mail server accepted the message. FAILED, with a short
    error (exception type and SMTP code, never the text), when it refused it; a refusal (a wrong
    address, a full mailbox) needs a person, so FAILED rows are not retried automatically.
@@ -50,6 +51,8 @@ from django.utils import dateformat, timezone
 
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
+from rapport.consents.models import ItemDecision
+from rapport.consents.selectors import consent_granted
 from rapport.scheduling.ics import Method, appointment_invite, initials
 from rapport.scheduling.models import Appointment, AppointmentStatus, Notice, NoticeKind, NoticeState
 from rapport.scheduling.services import video_url
@@ -104,7 +107,7 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> NoticeState |
         return None
     try:
         notice = Notice.objects.select_related(
-            "participant", "appointment__service", "appointment__practice", "appointment__therapist__user"
+            "participant__client", "appointment__service", "appointment__practice", "appointment__therapist__user"
         ).get(pk=notice_id)
         reason = _void_reason(notice, clock())
         email = notice_email(notice) if reason is None else None
@@ -256,7 +259,29 @@ def _void_reason(notice: Notice, now: datetime) -> str | None:
         return "a later change superseded it"
     if notice.kind == NoticeKind.REMINDER and (appointment.status != AppointmentStatus.BOOKED or appointment.start <= now):
         return "the session has already started"
+    if notice.kind == NoticeKind.REMINDER and _reminders_withdrawn(notice):
+        return "the client withdrew email reminders"
     return None
+
+
+EMAIL_REMINDERS = "email_reminders"
+
+
+def _reminders_withdrawn(notice: Notice) -> bool:
+    """Whether the participant's client has said no to email reminders.
+
+    Only an explicit "no" stops a reminder. A client who has not signed a consent form yet (every
+    client booked before consents existed, or whose first session comes before the form) keeps
+    getting them: reminders were the practice's practice before they were an item, and a silent
+    stop would surprise people into missing sessions. Confirmations, changes and cancellations
+    are not reminders and always go. Consultations have no client, so nothing to consult.
+    """
+    client = notice.participant.client if notice.participant is not None else None
+    if client is None:
+        return False
+    if not ItemDecision.objects.filter(client=client, item_key=EMAIL_REMINDERS).exists():
+        return False
+    return not consent_granted(client, EMAIL_REMINDERS)
 
 
 def _finish(notice_id: int, state: NoticeState, clock: Callable[[], datetime], *, error: str = "") -> NoticeState:

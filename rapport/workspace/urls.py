@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import calendar_views, views
+from rapport.workspace import calendar_views, consent_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -27,5 +27,9 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/move/", calendar_views.appointment_move, name="appointment_move"),
     path("appointments/<uuid:appointment_id>/no-show/", calendar_views.appointment_no_show, name="appointment_no_show"),
     path("appointments/<uuid:appointment_id>/open-case/", calendar_views.consultation_open_case_view, name="consultation_open_case"),
+    # The practice's consent documents (rapport.workspace.consent_views), admins only.
+    path("consents/", consent_views.consent_documents, name="consent_documents"),
+    path("consents/<uuid:document_id>/", consent_views.consent_document_detail, name="consent_document_detail"),
+    path("consents/<uuid:document_id>/new-version/", consent_views.consent_version_new, name="consent_version_new"),
     path("consultation-exceptions/", calendar_views.consultation_exceptions, name="consultation_exceptions"),
 ]

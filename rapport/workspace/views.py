@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,9 +23,11 @@ from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.models import Action
 from rapport.audit.selectors import events_for_practice
 from rapport.clients.case_audit import case_audit
-from rapport.clients.models import Case, CaseKind, CaseStatus
+from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
+from rapport.consents.models import ItemDecision
+from rapport.consents.selectors import decision_history, treatment_withdrawals_for
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice, Service, ServiceKind
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
@@ -57,6 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         therapist = therapist_of(user)
         context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
+        context["treatment_withdrawals"] = treatment_withdrawals_for(therapist)
     if user.role == Role.PRACTICE_ADMIN:
         practice = _practice_of(user)
         context["staff"] = staff_of(practice)
@@ -71,14 +76,46 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/case_list.html", {"cases": cases})
 
 
+@dataclass(frozen=True)
+class ClientConsents:
+    """One client's consents as the case page shows them: where each item stands, and how it got there."""
+
+    client: Client
+    current: list[ItemDecision]
+    history: list[ItemDecision]
+
+
+def _consents_of(user: User, case: Case, members: Iterable[CaseMember]) -> list[ClientConsents] | None:
+    # Only the case's own therapist: a supervisor reading the case has no business with the
+    # client's choices about anything but supervision, which its own gate already checks.
+    if case.primary_therapist.user_id != user.pk:
+        return None
+    shown = []
+    for member in members:
+        history = list(decision_history(member.client))
+        newest: dict[str, ItemDecision] = {}
+        for decision in history:  # newest first, so the first one seen per key is where it stands
+            newest.setdefault(decision.item_key, decision)
+        current = sorted(newest.values(), key=lambda d: (d.item.position, d.item_key))
+        shown.append(ClientConsents(client=member.client, current=current, history=history))
+    return shown
+
+
 @require_safe
 @role_required(STAFF_ROLES)
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = case_read_for_user(request.user, case_id, request=request)
+    user = signed_in_user(request)
+    case = case_read_for_user(user, case_id, request=request)
+    members = case_members(case)
     return render(
         request,
         "workspace/case_detail.html",
-        {"case": case, "members": case_members(case), "form": CaseSummaryForm(initial={"summary": case.summary})},
+        {
+            "case": case,
+            "members": members,
+            "form": CaseSummaryForm(initial={"summary": case.summary}),
+            "consents": _consents_of(user, case, members),
+        },
     )
 
 
@@ -105,7 +142,10 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         case = case_read_for_user(user, case_id, request=request)
         form = CaseSummaryForm(initial={"summary": case.summary})
         editing = request.GET.get("edit") == "1"
-    context = {"case": case, "form": form, "editing": editing, "members": case_members(case)}
+    members = case_members(case)
+    context = {"case": case, "form": form, "editing": editing, "members": members}
+    if not getattr(request, "htmx", False):
+        context["consents"] = _consents_of(user, case, members)
     return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
 
 

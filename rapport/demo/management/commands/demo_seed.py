@@ -20,6 +20,7 @@ from django.utils import timezone
 from rapport.accounts.models import Role, User
 from rapport.clients.models import CaseStatus
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
+from rapport.consents.services import consent_defaults_create, consent_sign, consent_withdraw
 from rapport.practice.models import Practice, Service, Therapist
 from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
 from rapport.scheduling.availability import free_starts
@@ -157,8 +158,20 @@ class Command(BaseCommand):
             case = case_open(actor=therapist_user, therapist=therapist, clients=members, status=status)
             case_update_summary(actor=therapist_user, case=case, summary=_summary(summary))
             opened.append((therapist, therapist_user, case))
+        self._seed_consents(practice, [jordan, alex, casey], casey)
         self._seed_schedule(elena, sam, opened)
         self._seed_booking_history(practice, elena, sam, opened, users["admin@harbourlight.example"])
+
+    def _seed_consents(self, practice: Practice, signers: list[Any], withdraws_reminders: Any) -> None:
+        """The default form, signed by the clients who have portal accounts; one later changes their mind.
+
+        Each signs for themselves, as they would in the portal, so the history shows who decided.
+        """
+        version = consent_defaults_create(actor=None, practice=practice)
+        choices = {item.key: True for item in version.items.all()}
+        for signer in signers:
+            consent_sign(actor=signer.user, client=signer, version=version, typed_name=signer.full_name, choices=choices)
+        consent_withdraw(actor=withdraws_reminders.user, client=withdraws_reminders, item_key="email_reminders")
 
     def _seed_schedule(self, elena: Therapist, sam: Therapist, opened: list[tuple[Therapist, User, Any]]) -> None:
         """Hours for both therapists, and the next sessions of the active cases."""

@@ -5,8 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.urls import reverse
 
+from rapport.consents.services import consent_defaults_create
 from rapport.practice.models import Practice
 from rapport.practice.services import IssuedInvitation, practice_admin_invite, practice_bootstrap
 
@@ -40,15 +42,20 @@ class Command(BaseCommand):
             else:
                 if not options["name"] or not options["time_zone"]:
                     raise CommandError("A new practice needs --name and --time-zone.")
-                issued = practice_bootstrap(
-                    name=options["name"],
-                    slug=options["slug"],
-                    time_zone=options["time_zone"],
-                    contact_email=options["contact_email"],
-                    admin_email=options["admin_email"],
-                    admin_name=options["admin_name"],
+                # One transaction: a practice never exists without the consent form its clients sign.
+                with transaction.atomic():
+                    issued = practice_bootstrap(
+                        name=options["name"],
+                        slug=options["slug"],
+                        time_zone=options["time_zone"],
+                        contact_email=options["contact_email"],
+                        admin_email=options["admin_email"],
+                        admin_name=options["admin_name"],
+                    )
+                    consent_defaults_create(actor=None, practice=issued.invitation.practice)
+                self.stdout.write(
+                    f"Practice {issued.invitation.practice.name!r} created with its three default services and its default consent form."
                 )
-                self.stdout.write(f"Practice {issued.invitation.practice.name!r} created with its three default services.")
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         self.stdout.write(f"Send this single-use link to {issued.invitation.email} (valid 7 days); it sets up the admin account:")
