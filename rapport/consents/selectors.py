@@ -10,7 +10,7 @@ never name a client: how many signed, not who.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
@@ -129,11 +129,17 @@ class ItemStanding:
     decision: ItemDecision
 
 
+def newest_per_item(decisions_newest_first: Iterable[ItemDecision]) -> dict[str, ItemDecision]:
+    """Where each item stands: the first decision seen per item key in a newest-first history."""
+    newest: dict[str, ItemDecision] = {}
+    for decision in decisions_newest_first:
+        newest.setdefault(decision.item_key, decision)
+    return newest
+
+
 def item_standings(client: Client) -> list[ItemStanding]:
     """The client's current choice on every item they ever decided, in the order the items are asked."""
-    newest: dict[str, ItemDecision] = {}
-    for decision in ItemDecision.objects.filter(client=client).select_related("item", "item__version").order_by("-id"):
-        newest.setdefault(decision.item_key, decision)
+    newest = newest_per_item(ItemDecision.objects.filter(client=client).select_related("item", "item__version").order_by("-id"))
     standings = [ItemStanding(key=k, item=d.item, granted=d.granted, decision=d) for k, d in newest.items()]
     return sorted(standings, key=lambda s: (s.item.version.document_id, s.item.position))
 

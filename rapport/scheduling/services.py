@@ -313,6 +313,17 @@ def _lock(appointment: Appointment) -> Appointment:
     )
 
 
+def _lock_for_change(appointment: Appointment, *, now: datetime, by_client: bool, verb: str) -> tuple[Appointment, bool]:
+    """Lock the appointment for a cancel or a move, check it can still change, and say whether it is late."""
+    appointment = _lock(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ValidationError(f"Only a booked session can be {verb}.")
+    if appointment.start <= now:
+        raise ValidationError("This session has already started.")
+    late = _client_change_allowed(appointment=appointment, now=now) if by_client else False
+    return appointment, late
+
+
 @transaction.atomic
 def appointment_cancel(
     *, actor: User | None, appointment: Appointment, by_client: bool, message: str = "", now: datetime | None = None
@@ -322,12 +333,7 @@ def appointment_cancel(
     Everyone of the appointment (each partner, the therapist) is emailed at once, with ``message``.
     """
     now = now or timezone.now()
-    appointment = _lock(appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise ValidationError("Only a booked session can be cancelled.")
-    if appointment.start <= now:
-        raise ValidationError("This session has already started.")
-    late = _client_change_allowed(appointment=appointment, now=now) if by_client else False
+    appointment, late = _lock_for_change(appointment, now=now, by_client=by_client, verb="cancelled")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.late_cancellation = late
@@ -354,12 +360,7 @@ def appointment_reschedule(
     quarter of an hour), under the same locks as a booking; a failed move changes nothing.
     """
     now = now or timezone.now()
-    appointment = _lock(appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise ValidationError("Only a booked session can be moved.")
-    if appointment.start <= now:
-        raise ValidationError("This session has already started.")
-    late = _client_change_allowed(appointment=appointment, now=now) if by_client else False
+    appointment, late = _lock_for_change(appointment, now=now, by_client=by_client, verb="moved")
     if connection.vendor == "postgresql":
         Therapist.objects.select_for_update().filter(pk=appointment.therapist_id).first()
     offered = free_starts(

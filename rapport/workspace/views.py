@@ -27,7 +27,7 @@ from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Clien
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.consents.models import ItemDecision
-from rapport.consents.selectors import decision_history, treatment_withdrawals_for
+from rapport.consents.selectors import decision_history, newest_per_item, treatment_withdrawals_for
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice, Service, ServiceKind
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
@@ -93,10 +93,7 @@ def _consents_of(user: User, case: Case, members: Iterable[CaseMember]) -> list[
     shown = []
     for member in members:
         history = list(decision_history(member.client))
-        newest: dict[str, ItemDecision] = {}
-        for decision in history:  # newest first, so the first one seen per key is where it stands
-            newest.setdefault(decision.item_key, decision)
-        current = sorted(newest.values(), key=lambda d: (d.item.position, d.item_key))
+        current = sorted(newest_per_item(history).values(), key=lambda d: (d.item.position, d.item_key))
         shown.append(ClientConsents(client=member.client, current=current, history=history))
     return shown
 
