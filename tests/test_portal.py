@@ -203,6 +203,16 @@ def test_a_joint_case_read_appears_for_both_partners(world, client_as):
         assert newest.object_type == "clients.case"
 
 
+def test_a_partner_reading_the_joint_case_is_not_listed_for_the_other_partner(world, client_as):
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    case_read_for_user(world.user("partner_b"), world.couple_case.public_id)
+    reads = AuditEvent.objects.filter(id__gt=before, object_type="clients.case", action=Action.VIEW)
+    # The read is in the trail, against the reader's own record only.
+    assert [str(event.client_id) for event in reads] == [str(world.partner_b.public_id)]
+    listed = client_as("partner_a").get(ACCESS).context["page"].paginator.object_list
+    assert not listed.filter(id__gt=before, actor=world.user("partner_b")).exists()
+
+
 def test_another_practices_client_sees_only_their_own_record(world, client_as):
     case_read_for_user(world.user("therapist_a"), world.individual_case.public_id)
     response = client_as("other_practice_client").get(ACCESS)
