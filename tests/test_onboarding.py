@@ -15,7 +15,7 @@ from django.utils import timezone
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action, AuditEvent
 from rapport.clients import onboarding
-from rapport.clients.models import Case, Client, ClientInvitation
+from rapport.clients.models import Case, CaseStatus, Client, ClientInvitation
 from rapport.clients.onboarding import (
     EXPIRED,
     HAS_ACCOUNT,
@@ -30,6 +30,7 @@ from rapport.clients.onboarding import (
     portal_access_of,
     token_seal,
 )
+from rapport.clients.services import case_set_status
 from rapport.practice.services import InvitationInvalid, hash_token
 from tests.newcomers import NEW_PASSWORD, Newcomers, add_newcomers
 from tests.personas import World
@@ -81,6 +82,13 @@ def test_a_client_with_an_account_is_not_invited(world):
 def test_a_client_of_another_case_is_not_invited_through_this_one(world, newcomers):
     with pytest.raises(ValidationError, match="not a client of this case"):
         _invite(world, newcomers.nina_case, newcomers.ana)
+    assert not ClientInvitation.objects.exists()
+
+
+def test_a_closed_case_invites_nobody(world, newcomers):
+    case_set_status(actor=world.user("therapist_a"), case=newcomers.nina_case, status=CaseStatus.CLOSED)
+    with pytest.raises(ValidationError, match="closed"):
+        _invite(world, newcomers.nina_case, newcomers.nina)
     assert not ClientInvitation.objects.exists()
 
 

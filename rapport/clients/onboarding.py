@@ -31,7 +31,7 @@ from django.utils import dateformat, timezone
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
-from rapport.clients.models import Case, CaseMember, Client, ClientInvitation, Intake
+from rapport.clients.models import Case, CaseMember, CaseStatus, Client, ClientInvitation, Intake
 from rapport.clients.services import client_account_create
 from rapport.core.crypto import DecryptionError
 from rapport.core.keyring import active_keyring
@@ -98,6 +98,8 @@ def client_invite(*, actor: User, case: Case, client: Client) -> IssuedClientInv
     """
     if not _may_invite(actor, case):
         raise PermissionError("Only the therapist of this case can invite its clients to the portal.")
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("This case is closed: reopen it before inviting its clients to the portal.")
     if not CaseMember.objects.filter(case=case, client=client).exists():
         raise ValidationError("This person is not a client of this case.")
     if client.user_id is not None:

@@ -113,9 +113,9 @@ class IntakeForm(forms.Form):
         max_length=FIELDS["postal_address"][1],
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
-    emergency_name = forms.CharField(label="Name", required=False, max_length=FIELDS["emergency_name"][1])
+    emergency_name = forms.CharField(label="Their name", required=False, max_length=FIELDS["emergency_name"][1])
     emergency_phone = forms.CharField(
-        label="Phone", required=False, max_length=FIELDS["emergency_phone"][1], widget=forms.TextInput(attrs={"type": "tel"})
+        label="Their phone", required=False, max_length=FIELDS["emergency_phone"][1], widget=forms.TextInput(attrs={"type": "tel"})
     )
     emergency_relationship = forms.CharField(
         label="How you know them",
