@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +35,7 @@ from rapport.clients.onboarding import (
 from rapport.clients.services import case_set_status
 from rapport.practice.services import InvitationInvalid, hash_token
 from tests.newcomers import NEW_PASSWORD, Newcomers, add_newcomers
-from tests.personas import World
+from tests.personas import World, build_world
 
 
 @pytest.fixture
@@ -251,6 +253,41 @@ def test_of_two_simultaneous_acceptances_only_one_claims_the_link(world, newcome
     assert not User.objects.filter(email="nina@mail.example").exists()
     newcomers.nina.refresh_from_db()
     assert newcomers.nina.user is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_six_simultaneous_acceptances_make_one_account():
+    """The same link submitted from six threads at once, on the real database: one account, five refusals."""
+    world = build_world()
+    newcomers = add_newcomers(world)
+    token = _invite(world, newcomers.nina_case, newcomers.nina).token
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def accept() -> None:
+        try:
+            barrier.wait()
+            try:
+                client_invitation_accept(token=token, password=NEW_PASSWORD)
+                result = "accepted"
+            except InvitationInvalid as exc:
+                result = str(exc)
+            with lock:
+                outcomes.append(result)
+        except Exception as exc:
+            with lock:
+                outcomes.append(f"error: {type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == sorted(["accepted"] + [USED] * 5)
+    assert User.objects.filter(email="nina@mail.example").count() == 1
 
 
 def test_a_weak_password_is_refused_and_the_link_still_works(world, newcomers):

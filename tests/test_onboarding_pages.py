@@ -165,3 +165,12 @@ def test_a_signed_in_visitor_is_told_plainly_and_nothing_changes(world, nina_tok
         assert "nina@mail.example" not in response.content.decode()
     assert not User.objects.filter(email="nina@mail.example").exists()
     assert ClientInvitation.objects.get().accepted_at is None
+
+
+def test_the_invitation_shows_in_the_new_clients_record_access_in_plain_words(world, newcomers, nina_token, client_as):
+    browser = client_as("anonymous")
+    browser.post(_welcome(nina_token), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    rows = browser.get(reverse("portal:record_access")).context["rows"]
+
+    assert any(row.who == "Theo Treating" and row.action == "sent an invitation for" and row.kind == "your portal account" for row in rows)

@@ -21,7 +21,8 @@ KINDS = {
     "scheduling.notice": "an appointment email",
     "accounts.user": "your account",
     "clients.intake": "your intake form",
-    "clients.clientinvitation": "your invitation to the portal",
+    # "Theo Treating sent an invitation for your portal account".
+    "clients.clientinvitation": "your portal account",
 }
 OTHER_KIND = "another part of your record"
 
