@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from rapport.audit.models import Action, AuditEvent
 from rapport.audit.services import audit_record
+from rapport.clients.intake import intake_save
 from rapport.clients.selectors import case_read_for_user
 from rapport.clients.services import client_create
 from rapport.core import todo
@@ -119,7 +120,10 @@ def test_things_to_do_come_from_the_registered_providers(world, client_as, todo_
     assert "Nothing to do right now." not in html
 
 
-def test_with_no_provider_there_is_nothing_to_do(world, client_as):
+def test_with_nothing_due_there_is_nothing_to_do(world, client_as):
+    # No consent document to sign in this world; the intake form is the one thing left to do.
+    assert "Tell us about yourself (intake form)" in _page(client_as("client"))
+    intake_save(actor=world.user("client"), client=world.client, what_brings_you="Fictional: a few words.")
     assert "Nothing to do right now." in _page(client_as("client"))
 
 

@@ -68,3 +68,42 @@ class CaseMember(BaseModel):
             models.UniqueConstraint(fields=["case", "client"], name="casemember_unique_client"),
             models.UniqueConstraint(fields=["case", "position"], name="casemember_unique_position"),
         ]
+
+
+class ClientInvitation(BaseModel):
+    """A single-use, expiring invitation for a client to open their portal account.
+
+    Only the token's hash is stored; the link in the email is the only copy of the token. It is
+    tied to one client and the case it was sent for, so accepting it links exactly that record.
+    """
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="client_invitations")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invitations")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "accepted_at", "revoked_at"], name="clientinvitation_pending")]
+
+
+class Intake(BaseModel):
+    """What a client tells the practice about themselves before therapy starts, in their own words.
+
+    One per client, written and edited only by that client. Every answer is contact detail or
+    free text, so every answer is encrypted at rest.
+    """
+
+    client = models.OneToOneField(Client, on_delete=models.PROTECT, related_name="intake")
+    phone = EncryptedTextField(blank=True)
+    postal_address = EncryptedTextField(blank=True)
+    emergency_name = EncryptedTextField(blank=True)
+    emergency_phone = EncryptedTextField(blank=True)
+    emergency_relationship = EncryptedTextField(blank=True)
+    what_brings_you = EncryptedTextField(blank=True)
+    what_you_hope_for = EncryptedTextField(blank=True)
+    submitted_at = models.DateTimeField()

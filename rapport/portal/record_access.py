@@ -20,6 +20,9 @@ KINDS = {
     "scheduling.appointment": "an appointment",
     "scheduling.notice": "an appointment email",
     "accounts.user": "your account",
+    "clients.intake": "your intake form",
+    # "Theo Treating sent an invitation for your portal account".
+    "clients.clientinvitation": "your portal account",
 }
 OTHER_KIND = "another part of your record"
 
@@ -43,6 +46,14 @@ CHANGES = {
     "case": "linked to your therapy",
     "status": "status",
     "summary": "therapist's summary",
+    # The intake form's fields, as the client named them when filling it in.
+    "phone": "phone",
+    "postal_address": "postal address",
+    "emergency_name": "emergency contact's name",
+    "emergency_phone": "emergency contact's phone",
+    "emergency_relationship": "emergency contact's relationship",
+    "what_brings_you": "what brings you",
+    "what_you_hope_for": "what you hope for",
 }
 
 ROLES = dict(Role.choices)

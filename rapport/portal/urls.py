@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.portal import consent_views, views
+from rapport.portal import consent_views, onboarding_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,4 +10,7 @@ urlpatterns = [
     path("consents/", consent_views.consents, name="consents"),
     path("consents/<uuid:version_id>/sign/", consent_views.consent_sign_page, name="consent_sign"),
     path("consents/items/<slug:item_key>/withdraw/", consent_views.consent_withdraw_page, name="consent_withdraw"),
+    # First steps (rapport.portal.onboarding_views). The welcome link comes by email, before any account exists.
+    path("welcome/<str:token>/", onboarding_views.welcome, name="welcome"),
+    path("intake/", onboarding_views.intake, name="intake"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import calendar_views, consent_views, views
+from rapport.workspace import calendar_views, consent_views, onboarding_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<uuid:case_id>/summary/", views.case_summary, name="case_summary"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
+    # Onboarding a case's clients (rapport.workspace.onboarding_views).
+    path("cases/<uuid:case_id>/clients/<uuid:client_id>/invite/", onboarding_views.client_invite_view, name="client_invite"),
+    path("cases/<uuid:case_id>/clients/<uuid:client_id>/intake/", onboarding_views.client_intake, name="client_intake"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite_create, name="staff_invite"),
     path("staff/<uuid:user_id>/access/", views.staff_access, name="staff_access"),

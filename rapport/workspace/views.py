@@ -24,6 +24,7 @@ from rapport.audit.models import Action
 from rapport.audit.selectors import events_for_practice
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
+from rapport.clients.onboarding import PortalAccess, portal_access_of
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.consents.models import ItemDecision
@@ -98,6 +99,11 @@ def _consents_of(user: User, case: Case, members: Iterable[CaseMember]) -> list[
     return shown
 
 
+def _portal_access(user: User, case: Case) -> list[PortalAccess] | None:
+    # Inviting and reading intakes are the case's own therapist's business only.
+    return portal_access_of(case) if case.primary_therapist.user_id == user.pk else None
+
+
 @require_safe
 @role_required(STAFF_ROLES)
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
@@ -112,6 +118,7 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "members": members,
             "form": CaseSummaryForm(initial={"summary": case.summary}),
             "consents": _consents_of(user, case, members),
+            "portal_access": _portal_access(user, case),
         },
     )
 
@@ -143,6 +150,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     context = {"case": case, "form": form, "editing": editing, "members": members}
     if not getattr(request, "htmx", False):
         context["consents"] = _consents_of(user, case, members)
+        context["portal_access"] = _portal_access(user, case)
     return render_page_or_fragment(request, "workspace/case_detail.html", "workspace/_case_summary.html", context)
 
 
