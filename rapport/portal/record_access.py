@@ -20,6 +20,7 @@ KINDS = {
     "scheduling.appointment": "an appointment",
     "scheduling.notice": "an appointment email",
     "accounts.user": "your account",
+    "consents.signature": "a consent you signed",
 }
 OTHER_KIND = "another part of your record"
 

@@ -9,5 +9,7 @@ urlpatterns = [
     path("record-access/", views.record_access, name="record_access"),
     path("consents/", consent_views.consents, name="consents"),
     path("consents/<uuid:version_id>/sign/", consent_views.consent_sign_page, name="consent_sign"),
+    path("consents/signatures/<uuid:signature_id>/", consent_views.consent_signature, name="consent_signature"),
+    path("consents/signatures/<uuid:signature_id>/pdf/", consent_views.consent_signature_pdf, name="consent_signature_pdf"),
     path("consents/items/<slug:item_key>/withdraw/", consent_views.consent_withdraw_page, name="consent_withdraw"),
 ]
