@@ -1,20 +1,27 @@
-"""Authorization matrix rows for signature records (see tests/matrix_declarations.py).
+"""Authorization matrix rows for signature records and "My data" (see tests/matrix_declarations.py).
 
 A signature is its signer's: the client sees their own, and every other client, the other partner
 of a couple included, gets 404; staff are turned away from the portal (403) before any lookup.
 On the staff side only the case's therapist downloads a signature of one of the case's clients.
-Signatures are made by the ``kwargs`` functions, inside each test's savepoint.
+An export's download link works for the client who asked for it, signed in; anyone else's is 404
+and an expired one is 410. Signatures and exports are made by the ``kwargs`` functions, inside
+each test's savepoint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from rapport.clients.models import Client
 from rapport.consents.models import Signature
 from rapport.consents.services import consent_defaults_create, consent_sign
-from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, expect
+from rapport.portal.models import DataExport
+from rapport.portal.services import export_build, export_request
+from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
 from tests.personas import World
 
 
@@ -64,6 +71,21 @@ _TREATING = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, ther
 _NOT_OF_THIS_CASE = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=404, therapist_b=404)
 
 
+def _export_kwargs(state: str) -> Callable[[World], dict[str, Any]]:
+    def build(world: World) -> dict[str, Any]:
+        if state == "bogus":
+            return {"token": "no-export-has-this-token-0000"}
+        user = world.user("client")
+        assert user is not None
+        export = export_request(actor=user)
+        export_build(export_pk=export.pk)
+        if state == "expired":
+            DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+        return {"token": DataExport.objects.get(pk=export.pk).token}
+
+    return build
+
+
 MYDATA_ROUTES: dict[str, list[Check]] = {
     "portal:consent_signature": _portal_signature_checks(),
     "portal:consent_signature_pdf": _portal_signature_checks(),
@@ -72,5 +94,25 @@ MYDATA_ROUTES: dict[str, list[Check]] = {
         Check(label="partner", kwargs=_case_signature_kwargs("couple_case", "partner_b"), get=_TREATING),
         Check(label="not_of_this_case", kwargs=_case_signature_kwargs("couple_case", "client"), get=_NOT_OF_THIS_CASE),
         Check(label="other_practice", kwargs=_case_signature_kwargs("other_case", "other_client"), get=_OUTSIDE),
+    ],
+    "portal:my_data": [
+        Check(
+            get=expect(anonymous=LOGIN, staff=403, clients=200),
+            post=expect(anonymous=LOGIN, staff=403, clients=Redirect("portal:my_data")),
+            post_writers=frozenset({"client", "partner_a", "partner_b", "other_practice_client"}),
+        )
+    ],
+    "portal:my_data_download": [
+        Check(
+            kwargs=_export_kwargs("ready"),
+            get=expect(anonymous=LOGIN, staff=403, clients=404, client=200),
+            post=expect(everyone=405),
+        ),
+        Check(
+            label="expired",
+            kwargs=_export_kwargs("expired"),
+            get=expect(anonymous=LOGIN, staff=403, clients=404, client=410),
+        ),
+        Check(label="bogus", kwargs=_export_kwargs("bogus"), get=expect(anonymous=LOGIN, staff=403, clients=404)),
     ],
 }

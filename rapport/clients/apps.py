@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ClientsConfig(AppConfig):
     name = "rapport.clients"
     label = "clients"
+
+    def ready(self) -> None:
+        from rapport.clients.exports import profile_section
+        from rapport.core.exports import register
+
+        register(
+            profile_section,
+            title="Your details",
+            summary="your name, email and time zone, and each course of therapy you belong to (kind, status, therapist, dates)",
+        )

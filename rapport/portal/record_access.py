@@ -21,6 +21,7 @@ KINDS = {
     "scheduling.notice": "an appointment email",
     "accounts.user": "your account",
     "consents.signature": "a consent you signed",
+    "portal.dataexport": "your data export",
 }
 OTHER_KIND = "another part of your record"
 
