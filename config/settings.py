@@ -390,6 +390,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # The Huey consumer installs its own handler; do not print each line twice.
         "huey": {"level": "INFO", "propagate": False},
+        # WeasyPrint narrates every rendering step at INFO; its warnings (a refused URL) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 RAPPORT_PRACTICE_SLUG = env_str("RAPPORT_PRACTICE_SLUG", "")

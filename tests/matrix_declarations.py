@@ -397,6 +397,7 @@ ROUTES: dict[str, list[Check]] = {
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
+from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 
@@ -404,4 +405,5 @@ ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(ONBOARDING_ROUTES)
+ROUTES.update(MYDATA_ROUTES)
 ROUTES.update(PORTAL_ROUTES)

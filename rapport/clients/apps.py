@@ -6,7 +6,14 @@ class ClientsConfig(AppConfig):
     label = "clients"
 
     def ready(self) -> None:
+        from rapport.clients.exports import profile_section
         from rapport.clients.todo import intake_todos
-        from rapport.core.todo import register
+        from rapport.core.exports import register as register_section
+        from rapport.core.todo import register as register_todo
 
-        register(intake_todos)
+        register_todo(intake_todos)
+        register_section(
+            profile_section,
+            title="Your details",
+            summary="your name, email and time zone, and each course of therapy you belong to (kind, status, therapist, dates)",
+        )

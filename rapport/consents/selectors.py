@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from rapport.clients.models import CaseStatus, Client
+from rapport.clients.models import Case, CaseStatus, Client
 from rapport.consents.models import ConsentDocument, ConsentItem, ConsentVersion, ItemDecision, Signature
 from rapport.consents.services import TREATMENT
 from rapport.practice.models import Practice, Therapist
@@ -83,6 +83,40 @@ def decision_history(client: Client) -> QuerySet[ItemDecision]:
 def signatures_of(client: Client) -> QuerySet[Signature]:
     """The client's signatures, newest first."""
     return Signature.objects.filter(client=client).select_related("version", "version__document", "signed_by").order_by("-id")
+
+
+def signature_of(client: Client, signature_id: uuid.UUID | str) -> Signature | None:
+    """One of this client's own signatures, or None: another client's (the other partner's too) is "not found"."""
+    return (
+        Signature.objects.filter(client=client, public_id=signature_id)
+        .select_related("version", "version__document", "signed_by", "client")
+        .first()
+    )
+
+
+def signature_in_case(case: Case, signature_id: uuid.UUID | str) -> Signature | None:
+    """A signature by one of the case's clients, or None. Whether the viewer may see the case is the caller's to decide first."""
+    return (
+        Signature.objects.filter(public_id=signature_id, client__memberships__case=case)
+        .select_related("version", "version__document", "signed_by", "client")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SignedItem:
+    """One item of a signed version, worded as signed, with the choice made on it then."""
+
+    key: str
+    text: str
+    required: bool
+    granted: bool
+
+
+def signed_items(signature: Signature) -> list[SignedItem]:
+    """Each item of the signature's version, in the order asked, with the choice the signature recorded."""
+    decisions = signature.decisions.select_related("item").order_by("item__position")
+    return [SignedItem(key=d.item_key, text=d.item.text, required=d.item.required, granted=d.granted) for d in decisions]
 
 
 def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:

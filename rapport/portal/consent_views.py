@@ -19,9 +19,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role, User
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
 from rapport.clients.models import Client
 from rapport.clients.selectors import client_of
 from rapport.consents.models import ConsentVersion
+from rapport.consents.records import SignatureRecord, signature_pdf, signature_record
 from rapport.consents.selectors import (
     current_versions,
     decision_history,
@@ -29,6 +32,7 @@ from rapport.consents.selectors import (
     item_standings,
     latest_version_of,
     needs_consent,
+    signature_of,
     signatures_of,
     version_for_client,
 )
@@ -153,3 +157,42 @@ def consent_withdraw_page(request: HttpRequest, item_key: str) -> HttpResponse:
     else:
         messages.success(request, f"Withdrawn, from now on: {standing.item.text}")
     return redirect("portal:consents")
+
+
+def _my_signature(request: HttpRequest, signature_id: uuid.UUID) -> tuple[User, Client, SignatureRecord]:
+    user, client = _me(request)
+    signature = signature_of(client, signature_id)
+    if signature is None:
+        # Someone else's signature (the other partner's included) is not found, like one that never was.
+        raise Http404("No such signature.")
+    return user, client, signature_record(signature)
+
+
+@require_safe
+@role_required([Role.CLIENT])
+def consent_signature(request: HttpRequest, signature_id: uuid.UUID) -> HttpResponse:
+    """One signature shown back to the client: the version, its fingerprint, each choice, the name and time."""
+    _, _, record = _my_signature(request, signature_id)
+    return render(request, "portal/consent_signature.html", {"record": record})
+
+
+@require_safe
+@role_required([Role.CLIENT])
+def consent_signature_pdf(request: HttpRequest, signature_id: uuid.UUID) -> HttpResponse:
+    """The same record as a PDF to keep. Each download is audited: a copy of the record left the practice."""
+    user, client, record = _my_signature(request, signature_id)
+    pdf = signature_pdf(record, practice_name=client.practice.name)
+    audit_record(
+        actor=user,
+        action=Action.EXPORT,
+        object_type="consents.signature",
+        object_id=record.signature.public_id,
+        practice_id=client.practice.public_id,
+        client_id=client.public_id,
+        request=request,
+        detail={"format": "pdf"},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -23,6 +23,8 @@ KINDS = {
     "clients.intake": "your intake form",
     # "Theo Treating sent an invitation for your portal account".
     "clients.clientinvitation": "your portal account",
+    "consents.signature": "a consent you signed",
+    "portal.dataexport": "your data export",
 }
 OTHER_KIND = "another part of your record"
 

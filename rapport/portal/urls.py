@@ -1,14 +1,18 @@
 from django.urls import path
 
-from rapport.portal import consent_views, onboarding_views, views
+from rapport.portal import consent_views, my_data_views, onboarding_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     path("record-access/", views.record_access, name="record_access"),
+    path("my-data/", my_data_views.my_data, name="my_data"),
+    path("my-data/<str:token>/download/", my_data_views.my_data_download, name="my_data_download"),
     path("consents/", consent_views.consents, name="consents"),
     path("consents/<uuid:version_id>/sign/", consent_views.consent_sign_page, name="consent_sign"),
+    path("consents/signatures/<uuid:signature_id>/", consent_views.consent_signature, name="consent_signature"),
+    path("consents/signatures/<uuid:signature_id>/pdf/", consent_views.consent_signature_pdf, name="consent_signature_pdf"),
     path("consents/items/<slug:item_key>/withdraw/", consent_views.consent_withdraw_page, name="consent_withdraw"),
     # First steps (rapport.portal.onboarding_views). The welcome link comes by email, before any account exists.
     path("welcome/<str:token>/", onboarding_views.welcome, name="welcome"),

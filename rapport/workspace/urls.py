@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<uuid:case_id>/summary/", views.case_summary, name="case_summary"),
+    path("cases/<uuid:case_id>/signatures/<uuid:signature_id>/pdf/", views.case_signature_pdf, name="case_signature_pdf"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
     # Onboarding a case's clients (rapport.workspace.onboarding_views).
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/invite/", onboarding_views.client_invite_view, name="client_invite"),

@@ -12,7 +12,7 @@ from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,13 +22,15 @@ from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.models import Action
 from rapport.audit.selectors import events_for_practice
+from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
 from rapport.clients.onboarding import PortalAccess, portal_access_of
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
-from rapport.consents.models import ItemDecision
-from rapport.consents.selectors import decision_history, newest_per_item, treatment_withdrawals_for
+from rapport.consents.models import ItemDecision, Signature
+from rapport.consents.records import signature_pdf, signature_record
+from rapport.consents.selectors import decision_history, newest_per_item, signature_in_case, signatures_of, treatment_withdrawals_for
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice, Service, ServiceKind
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
@@ -84,6 +86,7 @@ class ClientConsents:
     client: Client
     current: list[ItemDecision]
     history: list[ItemDecision]
+    signatures: list[Signature]
 
 
 def _consents_of(user: User, case: Case, members: Iterable[CaseMember]) -> list[ClientConsents] | None:
@@ -95,7 +98,8 @@ def _consents_of(user: User, case: Case, members: Iterable[CaseMember]) -> list[
     for member in members:
         history = list(decision_history(member.client))
         current = sorted(newest_per_item(history).values(), key=lambda d: (d.item.position, d.item_key))
-        shown.append(ClientConsents(client=member.client, current=current, history=history))
+        signatures = list(signatures_of(member.client))
+        shown.append(ClientConsents(client=member.client, current=current, history=history, signatures=signatures))
     return shown
 
 
@@ -121,6 +125,39 @@ def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             "portal_access": _portal_access(user, case),
         },
     )
+
+
+@require_safe
+@role_required(STAFF_ROLES)
+def case_signature_pdf(request: HttpRequest, case_id: uuid.UUID, signature_id: uuid.UUID) -> HttpResponse:
+    """A client's signature as a PDF, for the therapist of the case; audited against that client.
+
+    Whoever may not see the case is turned away by the case selector (404 or 403); a signature
+    that is not by one of the case's clients is 404.
+    """
+    user = signed_in_user(request)
+    case = case_get_for_user(user, case_id)
+    if case.primary_therapist.user_id != user.pk:
+        raise PermissionDenied("Only the case's therapist downloads its clients' signatures.")
+    signature = signature_in_case(case, signature_id)
+    if signature is None:
+        raise Http404("No such signature in this case.")
+    record = signature_record(signature)
+    pdf = signature_pdf(record, practice_name=case.practice.name)
+    audit_record(
+        actor=user,
+        action=Action.EXPORT,
+        object_type="consents.signature",
+        object_id=signature.public_id,
+        practice_id=case.practice.public_id,
+        client_id=signature.client.public_id,
+        request=request,
+        detail={"format": "pdf"},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -76,7 +76,9 @@ def test_a_couple_each_sign_and_stay_apart(
     therapist.sign_in(THERAPIST_A, second_factor=True)
     therapist.goto(case_path)
     for name in ("Ana Arrival", "Ben Arrival"):
-        therapist.page.get_by_role("region", name="Portal and intake").get_by_role("button", name=f"Invite to the portal for {name}").click()
+        therapist.page.get_by_role("region", name="Portal and intake").get_by_role(
+            "button", name=f"Invite to the portal for {name}"
+        ).click()
         therapist.page.wait_for_url(re.compile(re.escape(case_path)))
         expect(therapist.page.get_by_role("status")).to_contain_text(f"Invitation sent to {name}")
     therapist.check()
