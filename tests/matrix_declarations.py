@@ -398,8 +398,11 @@ from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
+from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(PORTAL_ROUTES)
+# Also extends the case pages with a variant where the clients consent to supervision.
+ROUTES.update(SUPERVISION_ROUTES)

@@ -27,6 +27,8 @@ from rapport.practice.models import Practice, Therapist
 logger = logging.getLogger("rapport.consents")
 
 TREATMENT = "treatment"
+# Lets the supervisor of the client's therapist see the case, without names (see docs/supervision.md).
+SUPERVISION = "supervision"
 _OPEN_STATUSES = (CaseStatus.CONSULTATION, CaseStatus.ACTIVE)
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -296,7 +298,7 @@ DEFAULT_ITEMS: tuple[ItemSpec, ...] = (
         text=("I agree to have some sessions by secure video. I will join from a private place, and sessions are never recorded."),
     ),
     ItemSpec(
-        key="supervision",
+        key=SUPERVISION,
         text=(
             "My therapist may discuss my therapy with their clinical supervisor, without my name or details that "
             "identify me, so that I get the best care they can give."
