@@ -144,7 +144,7 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     """Clients of the therapist's open cases whose consent to treatment is withdrawn right now.
 
     Derived from the decisions rather than a flag, so it clears itself when the client consents
-    again; acknowledging it and messaging the therapist come with notifications.
+    again. The therapist is also emailed once, when it happens (``rapport.consents.notifications``).
     """
     clients = Client.objects.filter(
         memberships__case__primary_therapist=therapist,
