@@ -400,6 +400,7 @@ from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
+from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
@@ -407,3 +408,5 @@ ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(ONBOARDING_ROUTES)
 ROUTES.update(MYDATA_ROUTES)
 ROUTES.update(PORTAL_ROUTES)
+# Also extends the case pages with a variant where the clients consent to supervision.
+ROUTES.update(SUPERVISION_ROUTES)

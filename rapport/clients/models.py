@@ -56,6 +56,16 @@ class Case(BaseModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} case {self.public_id}"
 
+    @property
+    def pseudonym(self) -> str:
+        """How the case is named where its clients must not be: "Client 3F2A", "Couple 3F2A".
+
+        Taken from the public id, which names no one; the therapist's case page shows it too, so
+        therapist and supervisor can tell which case they are talking about without a name.
+        """
+        who = "Couple" if self.kind == CaseKind.COUPLE else "Client"
+        return f"{who} {self.public_id.hex[:4].upper()}"
+
 
 class CaseMember(BaseModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="members")

@@ -1,8 +1,14 @@
 """The one place that decides who may see which case (ARCHITECTURE.md, "Confidentiality first").
 
-Outsiders (another practice, a therapist not treating, a client not in the case) get 404, so a
-case's existence is not revealed. Insiders of the practice whose role does not give access to
-clinical records (practice admin; a supervisor until the case consents to supervision) get 403.
+Outsiders (another practice, a therapist not treating, a client not in the case, a supervisor
+who does not supervise the case's therapist) get 404, so a case's existence is not revealed.
+Insiders of the practice whose role does not give access to clinical records get 403: the
+practice admin always, and a supervisor of the case's therapist while any client of the case
+does not consent to supervision (for a couple, both partners must: the joint material concerns
+both). That consent is asked of ``rapport.clients.access``, where the consents app registers it.
+
+A case returned to a supervisor is for the supervision pages, which show no names: a page that
+names clients must not let the supervisor role in (``role_required``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from django.http import Http404, HttpRequest
 
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
+from rapport.clients.access import supervision_consented
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseMember, Client
 
@@ -25,7 +32,8 @@ def _user_practice_id(user: Any) -> int | None:
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
-    """Cases this user may open: their own as a client, their caseload as a therapist."""
+    """Cases this user may open: their own as a client, their caseload as a therapist, and as a
+    supervisor their supervisees' cases whose clients all consent to supervision."""
     practice_id = _user_practice_id(user)
     if practice_id is None:
         return Case.objects.none()
@@ -34,7 +42,14 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
         return base.filter(primary_therapist__user=user)
     if user.role == Role.CLIENT:
         return base.filter(Q(members__client__user=user)).distinct()
+    if user.role == Role.SUPERVISOR:
+        return supervision_consented(_supervised_by(user, base))
     return Case.objects.none()
+
+
+def _supervised_by(user: Any, cases: QuerySet[Case]) -> QuerySet[Case]:
+    # One supervision row per (supervisor, therapist) pair, so the join never repeats a case.
+    return cases.filter(primary_therapist__supervisions__supervisor=user)
 
 
 def case_get_for_user(user: Any, public_id: uuid.UUID | str) -> Case:
@@ -53,6 +68,13 @@ def case_get_for_user(user: Any, public_id: uuid.UUID | str) -> Case:
     if user.role == Role.CLIENT:
         if not CaseMember.objects.filter(case=case, client__user=user).exists():
             raise Http404("No such case")
+        return case
+    if user.role == Role.SUPERVISOR:
+        supervised = _supervised_by(user, Case.objects.filter(pk=case.pk))
+        if not supervised.exists():
+            raise Http404("No such case")
+        if not supervision_consented(supervised).exists():
+            raise PermissionDenied("The clients of this case have not consented to supervision.")
         return case
     raise PermissionDenied("Your role does not give access to clinical records.")
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from rapport.clients.models import Case, CaseStatus, Client
+from rapport.clients.models import Case, CaseMember, CaseStatus, Client
 from rapport.consents.models import ConsentDocument, ConsentItem, ConsentVersion, ItemDecision, Signature
-from rapport.consents.services import TREATMENT
+from rapport.consents.services import SUPERVISION, TREATMENT
 from rapport.practice.models import Practice, Therapist
 
 
@@ -30,14 +31,68 @@ def consent_state(client: Client) -> dict[str, bool]:
     return state
 
 
+def _newest_first(item_key: str) -> QuerySet[ItemDecision]:
+    """Decisions on one item, newest first: a client's first row here is where the item stands.
+
+    The single definition of "now" that every check below shares, row by row or inside a query.
+    """
+    return ItemDecision.objects.filter(item_key=item_key).order_by("-id")
+
+
 def consent_granted(client: Client, item_key: str) -> bool:
     """Whether the client grants this item now: the one check other code makes before acting.
 
     False when the client never decided on the item. A version published since the client signed
     does not change this: what they agreed to holds until they sign again or withdraw.
     """
-    granted = ItemDecision.objects.filter(client=client, item_key=item_key).order_by("-id").values_list("granted", flat=True).first()
+    granted = _newest_first(item_key).filter(client=client).values_list("granted", flat=True).first()
     return bool(granted)
+
+
+def granted_now(item_key: str, *, client_field: str = "pk") -> Subquery:
+    """``consent_granted`` as a query expression, for lists: True, False, or NULL when never decided.
+
+    ``client_field`` names the outer query's client id (``"pk"`` on clients, ``"client_id"`` on
+    case members), so a whole list is checked in one query rather than one query per row.
+    """
+    return Subquery(_newest_first(item_key).filter(client_id=OuterRef(client_field)).values("granted")[:1])
+
+
+def clients_granting(item_key: str, clients: QuerySet[Client] | None = None) -> QuerySet[Client]:
+    """The clients (of ``clients``, or all) who grant the item now."""
+    base = clients if clients is not None else Client.objects.all()
+    return base.annotate(item_granted=granted_now(item_key)).filter(item_granted=True)
+
+
+def cases_where_every_client_grants(cases: QuerySet[Case], item_key: str) -> QuerySet[Case]:
+    """The cases among ``cases`` whose every client grants the item now (for a couple: both partners).
+
+    A client who never decided counts as not granting, and a case without clients grants nothing.
+    """
+    not_granting = (
+        CaseMember.objects.filter(case_id=OuterRef("pk"))
+        .annotate(item_granted=granted_now(item_key, client_field="client_id"))
+        .filter(Q(item_granted=False) | Q(item_granted__isnull=True))
+    )
+    return cases.filter(Exists(CaseMember.objects.filter(case_id=OuterRef("pk")))).exclude(Exists(not_granting))
+
+
+def supervision_gate(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The gate the case selectors ask (registered in ``ConsentsConfig.ready``; see ``rapport.clients.access``)."""
+    return cases_where_every_client_grants(cases, SUPERVISION)
+
+
+def granted_since(client: Client, item_key: str) -> datetime | None:
+    """When the client's current, unbroken consent to the item began; None when it does not hold now.
+
+    Signing a new version while already agreeing does not restart it: only a withdrawal does.
+    """
+    since = None
+    for granted, decided_at in _newest_first(item_key).filter(client=client).values_list("granted", "decided_at"):
+        if not granted:
+            break
+        since = decided_at
+    return since
 
 
 def needs_consent(client: Client) -> list[ConsentVersion]:
@@ -123,7 +178,7 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     """Clients of the therapist's open cases whose consent to treatment is withdrawn right now.
 
     Derived from the decisions rather than a flag, so it clears itself when the client consents
-    again; acknowledging it and messaging the therapist come with notifications.
+    again. The therapist is also emailed once, when it happens (``rapport.consents.notifications``).
     """
     clients = Client.objects.filter(
         memberships__case__primary_therapist=therapist,

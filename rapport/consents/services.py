@@ -27,6 +27,8 @@ from rapport.practice.models import Practice, Therapist
 logger = logging.getLogger("rapport.consents")
 
 TREATMENT = "treatment"
+# Lets the supervisor of the client's therapist see the case, without names (see docs/supervision.md).
+SUPERVISION = "supervision"
 _OPEN_STATUSES = (CaseStatus.CONSULTATION, CaseStatus.ACTIVE)
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -45,8 +47,8 @@ class Withdrawal:
     """What a withdrawal recorded, and whom it concerns beyond the client."""
 
     decision: ItemDecision
-    # Therapists of the client's open cases, who must hear of it (today: an audit event and a log
-    # line; the message to the therapist arrives with notifications).
+    # Therapists of the client's open cases, who must hear of it: an email to each once the
+    # withdrawal commits (rapport.consents.notifications), and their home page while it holds.
     therapists_to_tell: list[Therapist] = field(default_factory=list)
 
     @property
@@ -227,7 +229,8 @@ def consent_withdraw(*, actor: User, client: Client, item_key: str) -> Withdrawa
 
     Withdrawal is never refused for being required: consent can always be withdrawn. Withdrawing
     consent to treatment (or any required item) does not close or delete the case; it returns the
-    therapists of the client's open cases, who must be told.
+    therapists of the client's open cases, who are emailed once this commits (no client name, nothing
+    clinical: see ``rapport.consents.notifications``).
     """
     _require_may_act_for(actor, client)
     # One withdrawal at a time per client, so a double click records one row, not two.
@@ -257,13 +260,26 @@ def consent_withdraw(*, actor: User, client: Client, item_key: str) -> Withdrawa
         detail={"item": item_key, "granted": False, "therapists_to_tell": len(therapists)},
     )
     if therapists:
-        client_public_id = client.public_id
+        client_public_id, decision_pk = client.public_id, decision.pk
         transaction.on_commit(
             lambda: logger.info(
                 "client %s withdrew a required consent (%s); %d therapist(s) to tell", client_public_id, item_key, len(therapists)
             )
         )
+        transaction.on_commit(lambda: _tell_therapists(decision_pk))
     return Withdrawal(decision=decision, therapists_to_tell=therapists)
+
+
+def _tell_therapists(decision_pk: int) -> None:
+    # Imported late: the task module needs Huey configured, and services must import without it.
+    from rapport.consents.tasks import treatment_withdrawal_notify
+
+    try:
+        treatment_withdrawal_notify(decision_pk)
+    except Exception:
+        # The withdrawal has committed and the therapist's home page lists it; a queue that cannot
+        # take the task right now must not turn the client's withdrawal into an error page.
+        logger.exception("the email about withdrawal #%s could not be queued", decision_pk)
 
 
 DEFAULT_DOCUMENT_KEY = "practice-consent"
@@ -296,7 +312,7 @@ DEFAULT_ITEMS: tuple[ItemSpec, ...] = (
         text=("I agree to have some sessions by secure video. I will join from a private place, and sessions are never recorded."),
     ),
     ItemSpec(
-        key="supervision",
+        key=SUPERVISION,
         text=(
             "My therapist may discuss my therapy with their clinical supervisor, without my name or details that "
             "identify me, so that I get the best care they can give."

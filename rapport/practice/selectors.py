@@ -46,3 +46,13 @@ def invitation_pending_get(practice: Practice, public_id: uuid.UUID) -> StaffInv
     if invitation is None:
         raise Http404("No such invitation")
     return invitation
+
+
+def supervisees_of(supervisor: User) -> QuerySet[Therapist]:
+    """The therapists this user supervises, in their own practice, by name."""
+    if supervisor.practice_id is None:
+        return Therapist.objects.none()
+    practice_id = supervisor.practice_id
+    return Therapist.objects.filter(
+        supervisions__supervisor=supervisor, practice_id=practice_id, supervisions__practice_id=practice_id
+    ).order_by("display_name", "id")

@@ -1,4 +1,5 @@
-"""Reads of appointments for the people booked into them (the therapist's side is in calendar.py)."""
+"""Reads of appointments for the people booked into them (the therapist's side is in calendar.py),
+and a case's session counts for the supervisor's page."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from rapport.clients.models import Client
-from rapport.scheduling.models import AppointmentStatus, Participant
+from rapport.clients.models import Case, Client
+from rapport.scheduling.models import Appointment, AppointmentStatus, Participant
 from rapport.scheduling.services import ChangeRule, client_change_rule, video_url
 
 
@@ -56,3 +57,29 @@ def sessions_upcoming(client: Client, *, now: datetime, limit: int = 20) -> list
             )
         )
     return sessions
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """How many of a case's sessions were held, cancelled, missed, and are still to come."""
+
+    held: int
+    cancelled: int
+    missed: int
+    upcoming: int
+
+
+def case_session_counts(case: Case, *, now: datetime) -> SessionCounts:
+    """Counts of the case's sessions by outcome, in one query; no times, no names.
+
+    A session counts as held once it has ended without being cancelled or marked missed: a
+    therapist need not mark each one completed for it to have happened.
+    """
+    ended = Q(end__lte=now)
+    counts = Appointment.objects.filter(case=case).aggregate(
+        held=Count("pk", filter=Q(status=AppointmentStatus.COMPLETED) | (Q(status=AppointmentStatus.BOOKED) & ended)),
+        cancelled=Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
+        missed=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
+        upcoming=Count("pk", filter=Q(status=AppointmentStatus.BOOKED) & ~ended),
+    )
+    return SessionCounts(**counts)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import calendar_views, consent_views, onboarding_views, views
+from rapport.workspace import calendar_views, consent_views, onboarding_views, supervision_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -35,5 +35,8 @@ urlpatterns = [
     path("consents/", consent_views.consent_documents, name="consent_documents"),
     path("consents/<uuid:document_id>/", consent_views.consent_document_detail, name="consent_document_detail"),
     path("consents/<uuid:document_id>/new-version/", consent_views.consent_version_new, name="consent_version_new"),
+    # The supervisor's pages (rapport.workspace.supervision_views): consenting cases, without names.
+    path("supervision/", supervision_views.supervision, name="supervision"),
+    path("supervision/cases/<uuid:case_id>/", supervision_views.supervision_case, name="supervision_case"),
     path("consultation-exceptions/", calendar_views.consultation_exceptions, name="consultation_exceptions"),
 ]

@@ -108,11 +108,26 @@ def _portal_access(user: User, case: Case) -> list[PortalAccess] | None:
     return portal_access_of(case) if case.primary_therapist.user_id == user.pk else None
 
 
+def _named_case(user: User, case_id: uuid.UUID, *, request: HttpRequest | None = None) -> Case:
+    """A case for a page that names its clients, recorded as a read when ``request`` is given.
+
+    The selector answers first, so an outsider still gets 404. A supervisor never gets further
+    (403), even with the clients' consent: supervision is without names, on its own pages
+    (rapport.workspace.supervision_views).
+    """
+    case = case_get_for_user(user, case_id)
+    if user.role == Role.SUPERVISOR:
+        raise PermissionDenied("Supervisors see cases without names, on the supervision pages.")
+    if request is not None:
+        case_audit(actor=user, action=Action.VIEW, case=case, request=request)
+    return case
+
+
 @require_safe
 @role_required(STAFF_ROLES)
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = signed_in_user(request)
-    case = case_read_for_user(user, case_id, request=request)
+    case = _named_case(user, case_id, request=request)
     members = case_members(case)
     return render(
         request,
@@ -169,7 +184,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """
     user = signed_in_user(request)
     if request.method == "POST":
-        case = case_get_for_user(user, case_id)
+        case = _named_case(user, case_id)
         form = CaseSummaryForm(request.POST)
         if form.is_valid():
             case_update_summary(actor=user, case=case, summary=form.cleaned_data["summary"])
@@ -180,7 +195,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         else:
             editing = True
     else:
-        case = case_read_for_user(user, case_id, request=request)
+        case = _named_case(user, case_id, request=request)
         form = CaseSummaryForm(initial={"summary": case.summary})
         editing = request.GET.get("edit") == "1"
     members = case_members(case)

@@ -1,0 +1,308 @@
+"""ARCHITECTURE.md "Visibility rules", as a table: who sees what of a couple's case today.
+
+Each ``Row`` is one item of the table; each ``Column`` one kind of viewer. A row says, for every
+column, what that viewer gets, and how to find out (``probe``): the probe asks the real pages, the
+way the viewer would, and answers in the words of the cells below. Adding an item is one entry in
+``ROWS``.
+
+Every row is about the couple's case of the personas' world and, where an item belongs to one
+partner, about partner A's: "client" is partner A, "the other partner" is partner B. Both partners
+have signed the practice's consent form, saying no to supervision, except in the "supervisor with
+consent" column, where both said yes (a couple's case consents only when both partners do).
+
+Items that do not exist yet are pinned by the issue that builds them, as rows here:
+
+* joint plan, joint goals;
+* a partner's individual goal and check-in answers;
+* journal entries, private and shared;
+* progress notes and psychotherapy notes;
+* messages;
+* intake answers, and the signature PDF and data export (being built alongside this table).
+
+Cells that are built for some viewers only are ``NOT_BUILT`` for the others, and so not tested:
+today the therapist of the case has no page showing the audit of their client's record (the
+design says they should: "audit of my record", therapist of the case, yes).
+
+No portal or workspace URL takes a client's id, so one partner cannot reach the other's consents
+or access list by guessing a URL: each page works on the signed-in client's own record
+(``test_no_client_page_takes_a_client_id``). Guessing another case's URL is 404, pinned per route
+by the authorization matrix (tests/matrix_declarations.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from rapport.clients.services import case_update_summary
+from rapport.consents.services import consent_withdraw
+from rapport.practice.models import ServiceKind
+from tests.consenting import sign_all
+from tests.personas import World
+from tests.sessions import book
+from tests.test_authorization_matrix import PATTERNS
+
+# What a viewer gets. The HTTP answer is part of the cell: an outsider's 404 hides that the item
+# exists; an insider without the right gets 403.
+YES = "yes"
+NAMELESS = "yes, without names"
+NOT_SHOWN = "no"
+NOT_FOUND = "no (404)"
+FORBIDDEN = "no (403)"
+NOT_BUILT = "not built yet"
+
+_STATUS = {200: YES, 403: FORBIDDEN, 404: NOT_FOUND}
+CLIENT_PERSONAS = {"client", "partner_a", "partner_b", "other_practice_client"}
+JOINT_SUMMARY = "Fictional joint summary for the visibility table."
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    persona: str
+    supervision_consent: bool = False
+
+
+COLUMNS = (
+    Column("therapist_of_the_case", "therapist_a"),
+    Column("other_therapist", "therapist_b"),
+    Column("supervisor_without_consent", "supervisor"),
+    Column("supervisor_with_consent", "supervisor", supervision_consent=True),
+    Column("client", "partner_a"),
+    Column("other_partner", "partner_b"),
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    world: World
+    browser: Any
+    persona: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _status(response: Any) -> str:
+    if response.status_code not in _STATUS:
+        pytest.fail(f"unexpected {response.status_code} for {response.request['PATH_INFO']}", pytrace=False)
+    return _STATUS[response.status_code]
+
+
+def _case_url(name: str, world: World) -> str:
+    return reverse(name, kwargs={"case_id": world.couple_case.public_id})
+
+
+def _names_absent(response: Any, world: World) -> None:
+    html = response.content.decode()
+    for client in (world.partner_a, world.partner_b):
+        assert client.full_name not in html, f"{response.request['PATH_INFO']} names {client.full_name}"
+        assert client.email not in html
+
+
+def _supervision_page(probe: Probe) -> str:
+    """The supervisor's only way to a case: the named page is always 403; the nameless one follows consent."""
+    assert _status(probe.browser.get(_case_url("workspace:case_detail", probe.world))) == FORBIDDEN
+    response = probe.browser.get(_case_url("workspace:supervision_case", probe.world))
+    if response.status_code == 200:
+        _names_absent(response, probe.world)
+        return NAMELESS
+    return _status(response)
+
+
+# --- Probes: one per row ------------------------------------------------------------------------------
+
+
+def _sees_case(probe: Probe) -> str:
+    if probe.persona in CLIENT_PERSONAS:
+        return _status(probe.browser.get(_case_url("portal:case_detail", probe.world)))
+    if probe.persona == "supervisor":
+        return _supervision_page(probe)
+    return _status(probe.browser.get(_case_url("workspace:case_detail", probe.world)))
+
+
+def _book_joint_session(world: World) -> dict[str, Any]:
+    return {"appointment": book(world, world.couple_case, ServiceKind.COUPLE, hour=13)}
+
+
+def _sees_joint_session(probe: Probe) -> str:
+    appointment = probe.state["appointment"]
+    if probe.persona in CLIENT_PERSONAS:
+        sessions = probe.browser.get(reverse("portal:home")).context["sessions"]
+        return YES if any(s.participant.appointment_id == appointment.pk for s in sessions) else NOT_SHOWN
+    return _status(probe.browser.get(reverse("workspace:appointment_detail", kwargs={"appointment_id": appointment.public_id})))
+
+
+def _partner_a_withdraws_an_item(world: World) -> dict[str, Any]:
+    assert world.partner_a.user is not None
+    consent_withdraw(actor=world.partner_a.user, client=world.partner_a, item_key="online_sessions")
+    return {}
+
+
+def _sees_partner_a_consents(probe: Probe) -> str:
+    world = probe.world
+    if probe.persona in CLIENT_PERSONAS:
+        history = probe.browser.get(reverse("portal:consents")).context["history"]
+        return YES if any(d.client_id == world.partner_a.pk for d in history) else NOT_SHOWN
+    if probe.persona == "supervisor":
+        # The supervision page, when it opens, says since when the case consents and nothing else.
+        outcome = _supervision_page(probe)
+        return FORBIDDEN if outcome == NAMELESS else outcome
+    response = probe.browser.get(_case_url("workspace:case_detail", world))
+    if response.status_code != 200:
+        return _status(response)
+    shown = response.context["consents"] or []
+    return YES if any(c.client == world.partner_a and c.history for c in shown) else NOT_SHOWN
+
+
+def _write_summary(world: World) -> dict[str, Any]:
+    case_update_summary(actor=world.user("therapist_a"), case=world.couple_case, summary=JOINT_SUMMARY)
+    return {}
+
+
+def _sees_summary(probe: Probe) -> str:
+    world = probe.world
+    if probe.persona in CLIENT_PERSONAS:
+        response = probe.browser.get(_case_url("portal:case_detail", world))
+        if response.status_code != 200:
+            return _status(response)
+        return YES if JOINT_SUMMARY in response.content.decode() else NOT_SHOWN
+    if probe.persona == "supervisor":
+        outcome = _supervision_page(probe)
+        if outcome != NAMELESS:
+            return outcome
+        page = probe.browser.get(_case_url("workspace:supervision_case", world)).content.decode()
+        return YES if JOINT_SUMMARY in page else FORBIDDEN
+    response = probe.browser.get(_case_url("workspace:case_summary", world))
+    if response.status_code != 200:
+        return _status(response)
+    return YES if JOINT_SUMMARY in response.content.decode() else NOT_SHOWN
+
+
+def _record_opened(world: World) -> dict[str, Any]:
+    """Events about partner A alone (a withdrawal recorded by the therapist) and a joint read."""
+    consent_withdraw(actor=world.user("therapist_a"), client=world.partner_a, item_key="email_reminders")
+    return {}
+
+
+def _sees_partner_a_access_list(probe: Probe) -> str:
+    world = probe.world
+    if probe.persona in CLIENT_PERSONAS:
+        events = probe.browser.get(reverse("portal:record_access")).context["page"].object_list
+        return YES if any(e.client_id == world.partner_a.public_id for e in events) else NOT_SHOWN
+    # Staff: the practice's audit trail is the only page listing events today, and it is the admin's.
+    return _status(probe.browser.get(reverse("workspace:audit_trail")))
+
+
+# --- The table ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    item: str  # as ARCHITECTURE.md words it, or what it is where the table has no word for it yet
+    probe: Callable[[Probe], str]
+    cells: dict[str, str]
+    setup: Callable[[World], dict[str, Any]] = lambda world: {}
+
+
+ROWS: tuple[Row, ...] = (
+    Row(
+        key="joint_case",
+        item="the couple's case: its joint facts (who is in it, kind, status)",
+        probe=_sees_case,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": NAMELESS,
+            "client": YES,
+            "other_partner": YES,
+        },
+    ),
+    Row(
+        key="joint_session",
+        item="a joint appointment (a couples session)",
+        setup=_book_joint_session,
+        probe=_sees_joint_session,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": YES,
+        },
+    ),
+    Row(
+        key="partner_consents",
+        item="a partner's consents and the history of their choices",
+        setup=_partner_a_withdraws_an_item,
+        probe=_sees_partner_a_consents,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_SHOWN,
+        },
+    ),
+    Row(
+        key="case_summary",
+        item="the therapist's working summary of the case (clinical text)",
+        setup=_write_summary,
+        probe=_sees_summary,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": NOT_SHOWN,
+            "other_partner": NOT_SHOWN,
+        },
+    ),
+    Row(
+        key="record_access",
+        item="audit of my record (who opened a partner's record, and when)",
+        setup=_record_opened,
+        probe=_sees_partner_a_access_list,
+        cells={
+            "therapist_of_the_case": NOT_BUILT,
+            "other_therapist": FORBIDDEN,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_SHOWN,
+        },
+    ),
+)
+
+CELLS = [(row, column) for row in ROWS for column in COLUMNS if row.cells[column.key] != NOT_BUILT]
+
+
+def test_every_row_declares_every_column() -> None:
+    columns = {c.key for c in COLUMNS}
+    problems = [f"{row.key}: {sorted(columns ^ set(row.cells))}" for row in ROWS if set(row.cells) != columns]
+    assert not problems, "rows must name each column exactly once: " + "; ".join(problems)
+    assert len({row.key for row in ROWS}) == len(ROWS), "row keys must be unique"
+
+
+@pytest.mark.parametrize(("row", "column"), CELLS, ids=[f"{r.key}-{c.key}" for r, c in CELLS])
+def test_visibility(row: Row, column: Column, world: World, client_as: Any) -> None:
+    for partner in (world.partner_a, world.partner_b):
+        sign_all(partner, supervision=column.supervision_consent)
+    state = row.setup(world)
+    got = row.probe(Probe(world=world, browser=client_as(column.persona), persona=column.persona, state=state))
+    expected = row.cells[column.key]
+    if got != expected:
+        pytest.fail(f"{row.item}, as {column.key.replace('_', ' ')} ({column.persona}): expected {expected!r}, got {got!r}", pytrace=False)
+
+
+def test_no_client_page_takes_a_client_id() -> None:
+    """A client reaches consents and the access list only as their own: no URL names another client."""
+    taking = [(p.name, sorted(p.args)) for p in PATTERNS if p.name and p.name.split(":")[0] in {"portal", "workspace"}]
+    naming_a_client = [(name, args) for name, args in taking if any("client" in arg for arg in args)]
+    assert not naming_a_client, f"these routes take a client's id; declare them in the visibility table: {naming_a_client}"
