@@ -58,7 +58,7 @@ def _portal_signature_checks() -> list[Check]:
     ]
 
 
-def _case_signature_kwargs(case: str, whose: str) -> Callable[[World], dict[str, Any]]:
+def case_signature_kwargs(case: str, whose: str) -> Callable[[World], dict[str, Any]]:
     def build(world: World) -> dict[str, Any]:
         return {"case_id": getattr(world, case).public_id, "signature_id": _signature_of(getattr(world, whose)).public_id}
 
@@ -90,10 +90,10 @@ MYDATA_ROUTES: dict[str, list[Check]] = {
     "portal:consent_signature": _portal_signature_checks(),
     "portal:consent_signature_pdf": _portal_signature_checks(),
     "workspace:case_signature_pdf": [
-        Check(kwargs=_case_signature_kwargs("individual_case", "client"), get=_TREATING, post=expect(everyone=405)),
-        Check(label="partner", kwargs=_case_signature_kwargs("couple_case", "partner_b"), get=_TREATING),
-        Check(label="not_of_this_case", kwargs=_case_signature_kwargs("couple_case", "client"), get=_NOT_OF_THIS_CASE),
-        Check(label="other_practice", kwargs=_case_signature_kwargs("other_case", "other_client"), get=_OUTSIDE),
+        Check(kwargs=case_signature_kwargs("individual_case", "client"), get=_TREATING, post=expect(everyone=405)),
+        Check(label="partner", kwargs=case_signature_kwargs("couple_case", "partner_b"), get=_TREATING),
+        Check(label="not_of_this_case", kwargs=case_signature_kwargs("couple_case", "client"), get=_NOT_OF_THIS_CASE),
+        Check(label="other_practice", kwargs=case_signature_kwargs("other_case", "other_client"), get=_OUTSIDE),
     ],
     "portal:my_data": [
         Check(

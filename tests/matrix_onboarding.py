@@ -40,7 +40,7 @@ def _newcomers(world: World) -> Newcomers:
     )
 
 
-def _ids(case: Any, client: Any) -> dict[str, Any]:
+def member_ids(case: Any, client: Any) -> dict[str, Any]:
     return {"case_id": case.public_id if case is not None else MISSING_CASE_ID, "client_id": client.public_id}
 
 
@@ -48,12 +48,12 @@ def _invite_kwargs(which: str) -> Callable[[World], dict[str, Any]]:
     def build(world: World) -> dict[str, Any]:
         if which == "newcomer":
             newcomers = _newcomers(world)
-            return _ids(newcomers.nina_case, newcomers.nina)
+            return member_ids(newcomers.nina_case, newcomers.nina)
         return {
-            "has_account": lambda: _ids(world.couple_case, world.partner_a),
-            "not_a_member": lambda: _ids(world.couple_case, world.client),
-            "other_practice": lambda: _ids(world.other_case, world.other_client),
-            "missing": lambda: _ids(None, world.client),
+            "has_account": lambda: member_ids(world.couple_case, world.partner_a),
+            "not_a_member": lambda: member_ids(world.couple_case, world.client),
+            "other_practice": lambda: member_ids(world.other_case, world.other_client),
+            "missing": lambda: member_ids(None, world.client),
         }[which]()
 
     return build
@@ -68,16 +68,16 @@ _NOT_FOUND_FOR_STAFF = expect(anonymous=LOGIN, clients=403, staff=404)
 _BACK_TO_CASE = Redirect("/workspace/cases/")
 
 
-def _pat_wrote_an_intake(world: World) -> dict[str, Any]:
+def pat_wrote_an_intake(world: World) -> dict[str, Any]:
     user = world.user("partner_a")
     assert user is not None
     intake_save(actor=user, client=world.partner_a, what_brings_you="Fictional: matrix words.", what_you_hope_for="Fictional hope.")
-    return _ids(world.couple_case, world.partner_a)
+    return member_ids(world.couple_case, world.partner_a)
 
 
-def _pat_wrote_an_intake_for_the_portal(world: World) -> dict[str, Any]:
+def pat_wrote_an_intake_for_the_portal(world: World) -> dict[str, Any]:
     # The page takes no ids: Pat sees the form filled in, everyone else their own empty one.
-    _pat_wrote_an_intake(world)
+    pat_wrote_an_intake(world)
     return {}
 
 
@@ -108,14 +108,16 @@ ONBOARDING_ROUTES: dict[str, list[Check]] = {
         Check(label="missing", kwargs=_invite_kwargs("missing"), get=expect(everyone=405), post=_NOT_FOUND_FOR_STAFF),
     ],
     "workspace:client_intake": [
-        Check(kwargs=_pat_wrote_an_intake, get=_case_page(therapist_a=200), post=expect(everyone=405)),
-        Check(label="not_a_member", kwargs=lambda world: _ids(world.individual_case, world.partner_a), get=_case_page(therapist_a=404)),
-        Check(label="other_practice", kwargs=lambda world: _ids(world.other_case, world.other_client), get=_NOT_FOUND_FOR_STAFF),
-        Check(label="missing", kwargs=lambda world: _ids(None, world.partner_a), get=_NOT_FOUND_FOR_STAFF),
+        Check(kwargs=pat_wrote_an_intake, get=_case_page(therapist_a=200), post=expect(everyone=405)),
+        Check(
+            label="not_a_member", kwargs=lambda world: member_ids(world.individual_case, world.partner_a), get=_case_page(therapist_a=404)
+        ),
+        Check(label="other_practice", kwargs=lambda world: member_ids(world.other_case, world.other_client), get=_NOT_FOUND_FOR_STAFF),
+        Check(label="missing", kwargs=lambda world: member_ids(None, world.partner_a), get=_NOT_FOUND_FOR_STAFF),
     ],
     "portal:intake": [
         Check(
-            kwargs=_pat_wrote_an_intake_for_the_portal,
+            kwargs=pat_wrote_an_intake_for_the_portal,
             get=expect(anonymous=LOGIN, staff=403, clients=200),
             post=expect(anonymous=LOGIN, staff=403, clients=Redirect("portal:home")),
             post_data=lambda world: _INTAKE,

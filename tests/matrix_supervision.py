@@ -11,8 +11,9 @@ opens only while every client of it consents (403 otherwise: an insider without 
 case of a therapist they do not supervise, another practice's case or a missing one is 404.
 
 The existing case pages name the clients, so they stay closed to the supervisor even with the
-clients' consent: the "supervision_consented" variants of ``workspace:case_detail`` and
-``workspace:case_summary`` pin that (403, no read recorded, nothing written).
+clients' consent: the "supervision_consented" variants of ``workspace:case_detail``,
+``workspace:case_summary``, the intake, the invitation and the signature PDF pin that (403, no
+read recorded, nothing written).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from rapport.clients.models import Case, CaseStatus
 from rapport.clients.services import case_open, client_account_create, client_create
 from tests.consenting import sign_all
 from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, ROUTES, Check, Outcome, Redirect, expect
+from tests.matrix_mydata import MYDATA_ROUTES, case_signature_kwargs
+from tests.matrix_onboarding import ONBOARDING_ROUTES, member_ids, pat_wrote_an_intake
 from tests.personas import PASSWORD, World
 
 _READ_ONLY = expect(everyone=405)
@@ -111,6 +114,17 @@ def _named_case_variant(*, summary: bool) -> Check:
     )
 
 
+def _couple_consents_then(build: Callable[[World], dict[str, Any]]) -> Callable[[World], dict[str, Any]]:
+    def kwargs(world: World) -> dict[str, Any]:
+        _consenting(world, "couple_case")
+        return build(world)
+
+    return kwargs
+
+
+_NAMED_FOR_THERAPIST_A = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=200, therapist_b=404)
+
+
 SUPERVISION_ROUTES: dict[str, list[Check]] = {
     "workspace:supervision": [
         Check(get=_supervisor_gets(200), post=_READ_ONLY),
@@ -133,4 +147,25 @@ SUPERVISION_ROUTES: dict[str, list[Check]] = {
     ],
     "workspace:case_detail": [*ROUTES["workspace:case_detail"], _named_case_variant(summary=False)],
     "workspace:case_summary": [*ROUTES["workspace:case_summary"], _named_case_variant(summary=True)],
+    "workspace:client_intake": [
+        *ONBOARDING_ROUTES["workspace:client_intake"],
+        Check(label="supervision_consented", kwargs=_couple_consents_then(pat_wrote_an_intake), get=_NAMED_FOR_THERAPIST_A),
+    ],
+    "workspace:client_invite": [
+        *ONBOARDING_ROUTES["workspace:client_invite"],
+        Check(
+            label="supervision_consented",
+            kwargs=_couple_consents_then(lambda world: member_ids(world.couple_case, world.partner_a)),
+            get=expect(everyone=405),
+            post={**_NAMED_FOR_THERAPIST_A, "therapist_a": Redirect("/workspace/cases/")},
+        ),
+    ],
+    "workspace:case_signature_pdf": [
+        *MYDATA_ROUTES["workspace:case_signature_pdf"],
+        Check(
+            label="supervision_consented",
+            kwargs=_couple_consents_then(case_signature_kwargs("couple_case", "partner_b")),
+            get=_NAMED_FOR_THERAPIST_A,
+        ),
+    ],
 }

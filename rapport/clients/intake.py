@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -132,6 +132,9 @@ def intake_for_reader(
     guessed or swapped id reveals nothing.
     """
     case = case_get_for_user(user, case_id)
+    if user.role == Role.SUPERVISOR:
+        # Consent to supervision is consent to discussion without names, never to reading the intake.
+        raise PermissionDenied("Supervisors see cases without names, on the supervision pages.")
     if user.role != Role.THERAPIST or case.primary_therapist.user_id != user.pk:
         raise Http404("No such intake.")
     try:

@@ -1,6 +1,6 @@
 """The therapist's side of onboarding: inviting a case's clients to the portal, reading their intake.
 
-Both pages look the case up as every case page does (``case_get_for_user``): another practice's
+Both pages look the case up as every page naming clients does (``named_case_get``): another practice's
 case, or a case of another therapist, is 404; a practice admin or supervisor is 403. A client id
 that is not a member of the case is 404 too, so ids cannot be mixed and matched.
 """
@@ -22,7 +22,7 @@ from rapport.accounts.models import STAFF_ROLES
 from rapport.clients.intake import FIELDS, intake_for_reader
 from rapport.clients.models import CaseMember
 from rapport.clients.onboarding import client_invite
-from rapport.clients.selectors import case_get_for_user
+from rapport.workspace.named_cases import named_case_get
 
 
 @require_http_methods(["POST"])
@@ -30,7 +30,7 @@ from rapport.clients.selectors import case_get_for_user
 def client_invite_view(request: HttpRequest, case_id: uuid.UUID, client_id: uuid.UUID) -> HttpResponse:
     """Send (or send again) one client's invitation to set up their portal account."""
     user = signed_in_user(request)
-    case = case_get_for_user(user, case_id)
+    case = named_case_get(user, case_id)
     member = CaseMember.objects.select_related("client").filter(case=case, client__public_id=client_id).first()
     if member is None:
         raise Http404("No such client in this case.")

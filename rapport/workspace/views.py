@@ -47,6 +47,7 @@ from rapport.scheduling.models import Appointment
 from rapport.scheduling.services import SlotUnavailable, appointment_book, start_taken
 from rapport.workspace.calendar_forms import BookForm, MoveDayForm
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
+from rapport.workspace.named_cases import named_case_get
 
 
 def _practice_of(user: User) -> Practice:
@@ -108,26 +109,11 @@ def _portal_access(user: User, case: Case) -> list[PortalAccess] | None:
     return portal_access_of(case) if case.primary_therapist.user_id == user.pk else None
 
 
-def _named_case(user: User, case_id: uuid.UUID, *, request: HttpRequest | None = None) -> Case:
-    """A case for a page that names its clients, recorded as a read when ``request`` is given.
-
-    The selector answers first, so an outsider still gets 404. A supervisor never gets further
-    (403), even with the clients' consent: supervision is without names, on its own pages
-    (rapport.workspace.supervision_views).
-    """
-    case = case_get_for_user(user, case_id)
-    if user.role == Role.SUPERVISOR:
-        raise PermissionDenied("Supervisors see cases without names, on the supervision pages.")
-    if request is not None:
-        case_audit(actor=user, action=Action.VIEW, case=case, request=request)
-    return case
-
-
 @require_safe
 @role_required(STAFF_ROLES)
 def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     user = signed_in_user(request)
-    case = _named_case(user, case_id, request=request)
+    case = named_case_get(user, case_id, request=request)
     members = case_members(case)
     return render(
         request,
@@ -151,7 +137,7 @@ def case_signature_pdf(request: HttpRequest, case_id: uuid.UUID, signature_id: u
     that is not by one of the case's clients is 404.
     """
     user = signed_in_user(request)
-    case = case_get_for_user(user, case_id)
+    case = named_case_get(user, case_id)
     if case.primary_therapist.user_id != user.pk:
         raise PermissionDenied("Only the case's therapist downloads its clients' signatures.")
     signature = signature_in_case(case, signature_id)
@@ -184,7 +170,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     """
     user = signed_in_user(request)
     if request.method == "POST":
-        case = _named_case(user, case_id)
+        case = named_case_get(user, case_id)
         form = CaseSummaryForm(request.POST)
         if form.is_valid():
             case_update_summary(actor=user, case=case, summary=form.cleaned_data["summary"])
@@ -195,7 +181,7 @@ def case_summary(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         else:
             editing = True
     else:
-        case = _named_case(user, case_id, request=request)
+        case = named_case_get(user, case_id, request=request)
         form = CaseSummaryForm(initial={"summary": case.summary})
         editing = request.GET.get("edit") == "1"
     members = case_members(case)
