@@ -16,17 +16,18 @@ Items that do not exist yet are pinned by the issue that builds them, as rows he
 * a partner's individual goal and check-in answers;
 * journal entries, private and shared;
 * progress notes and psychotherapy notes;
-* messages;
-* intake answers, and the signature PDF and data export (being built alongside this table).
+* messages.
 
 Cells that are built for some viewers only are ``NOT_BUILT`` for the others, and so not tested:
 today the therapist of the case has no page showing the audit of their client's record (the
 design says they should: "audit of my record", therapist of the case, yes).
 
-No portal or workspace URL takes a client's id, so one partner cannot reach the other's consents
-or access list by guessing a URL: each page works on the signed-in client's own record
-(``test_no_client_page_takes_a_client_id``). Guessing another case's URL is 404, pinned per route
-by the authorization matrix (tests/matrix_declarations.py).
+No portal URL takes a client's id: each portal page works on the signed-in client's own record.
+The workspace routes that do (the intake, the invitation) are the case's therapist's and are
+declared in ``CLIENT_ID_ROUTES`` with the row that pins them (``test_no_client_page_takes_a_client_id``).
+Ids a portal URL does take (a signature, an export link) belong to one client, and the other
+partner's guess is 404 (rows ``partner_signature`` and ``partner_export``). Guessing another
+case's URL is 404, pinned per route by the authorization matrix (tests/matrix_declarations.py).
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from rapport.clients.intake import intake_save
 from rapport.clients.services import case_update_summary
+from rapport.consents.models import Signature
 from rapport.consents.services import consent_withdraw
+from rapport.portal.models import DataExport
+from rapport.portal.services import export_build, export_request
 from rapport.practice.models import ServiceKind
 from tests.consenting import sign_all
 from tests.personas import World
@@ -58,6 +63,7 @@ NOT_BUILT = "not built yet"
 _STATUS = {200: YES, 403: FORBIDDEN, 404: NOT_FOUND}
 CLIENT_PERSONAS = {"client", "partner_a", "partner_b", "other_practice_client"}
 JOINT_SUMMARY = "Fictional joint summary for the visibility table."
+PARTNER_A_WORDS = "Fictional: the first partner, in her own words, for the visibility table."
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,55 @@ def _sees_partner_a_access_list(probe: Probe) -> str:
     return _status(probe.browser.get(reverse("workspace:audit_trail")))
 
 
+def _partner_a_writes_an_intake(world: World) -> dict[str, Any]:
+    assert world.partner_a.user is not None
+    intake_save(actor=world.partner_a.user, client=world.partner_a, what_brings_you=PARTNER_A_WORDS)
+    return {}
+
+
+def _sees_partner_a_intake(probe: Probe) -> str:
+    world = probe.world
+    staff_url = reverse("workspace:client_intake", kwargs={"case_id": world.couple_case.public_id, "client_id": world.partner_a.public_id})
+    if probe.persona in CLIENT_PERSONAS:
+        # The staff page is closed to every client before any lookup; the portal page is one's own.
+        assert _status(probe.browser.get(staff_url)) == FORBIDDEN
+        return YES if PARTNER_A_WORDS in probe.browser.get(reverse("portal:intake")).content.decode() else NOT_SHOWN
+    response = probe.browser.get(staff_url)
+    if response.status_code != 200:
+        return _status(response)
+    return YES if PARTNER_A_WORDS in response.content.decode() else NOT_SHOWN
+
+
+def _partner_a_signature(world: World) -> dict[str, Any]:
+    return {"signature": Signature.objects.filter(client=world.partner_a).latest("id")}
+
+
+def _sees_partner_a_signature(probe: Probe) -> str:
+    signature = probe.state["signature"]
+    if probe.persona in CLIENT_PERSONAS:
+        page, pdf = (
+            _status(probe.browser.get(reverse(name, kwargs={"signature_id": signature.public_id})))
+            for name in ("portal:consent_signature", "portal:consent_signature_pdf")
+        )
+        assert page == pdf, f"the signature page answers {page!r} but its PDF {pdf!r}"
+        return page
+    url = reverse(
+        "workspace:case_signature_pdf", kwargs={"case_id": probe.world.couple_case.public_id, "signature_id": signature.public_id}
+    )
+    return _status(probe.browser.get(url))
+
+
+def _partner_a_exports(world: World) -> dict[str, Any]:
+    assert world.partner_a.user is not None
+    export = export_request(actor=world.partner_a.user)
+    export_build(export_pk=export.pk)
+    return {"token": DataExport.objects.get(pk=export.pk).token}
+
+
+def _downloads_partner_a_export(probe: Probe) -> str:
+    return _status(probe.browser.get(reverse("portal:my_data_download", kwargs={"token": probe.state["token"]})))
+
+
 # --- The table ------------------------------------------------------------------------------------------
 
 
@@ -278,7 +333,53 @@ ROWS: tuple[Row, ...] = (
             "other_partner": NOT_SHOWN,
         },
     ),
+    Row(
+        key="partner_intake",
+        item="a partner's intake answers (contact, emergency contact, what brings them, what they hope for)",
+        setup=_partner_a_writes_an_intake,
+        probe=_sees_partner_a_intake,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_SHOWN,
+        },
+    ),
+    Row(
+        key="partner_signature",
+        item="a partner's signature record and its PDF",
+        setup=_partner_a_signature,
+        probe=_sees_partner_a_signature,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_FOUND,
+        },
+    ),
+    Row(
+        key="partner_export",
+        item="a partner's data export, through its download link",
+        setup=_partner_a_exports,
+        probe=_downloads_partner_a_export,
+        cells={
+            # Staff are turned away from the portal (403) before the link is looked up.
+            "therapist_of_the_case": FORBIDDEN,
+            "other_therapist": FORBIDDEN,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_FOUND,
+        },
+    ),
 )
+
+# Workspace routes that take a client's id, each with the row above that pins who reaches it.
+CLIENT_ID_ROUTES = {"workspace:client_intake": "partner_intake", "workspace:client_invite": "partner_intake"}
 
 CELLS = [(row, column) for row in ROWS for column in COLUMNS if row.cells[column.key] != NOT_BUILT]
 
@@ -302,7 +403,10 @@ def test_visibility(row: Row, column: Column, world: World, client_as: Any) -> N
 
 
 def test_no_client_page_takes_a_client_id() -> None:
-    """A client reaches consents and the access list only as their own: no URL names another client."""
+    """A client reaches their items only as their own: no portal URL names a client, and every
+    workspace URL that does is declared with the row that pins it."""
     taking = [(p.name, sorted(p.args)) for p in PATTERNS if p.name and p.name.split(":")[0] in {"portal", "workspace"}]
-    naming_a_client = [(name, args) for name, args in taking if any("client" in arg for arg in args)]
+    naming_a_client = [(name, args) for name, args in taking if any("client" in arg for arg in args) and name not in CLIENT_ID_ROUTES]
     assert not naming_a_client, f"these routes take a client's id; declare them in the visibility table: {naming_a_client}"
+    assert not [name for name in CLIENT_ID_ROUTES if name.startswith("portal:")]
+    assert set(CLIENT_ID_ROUTES.values()) <= {row.key for row in ROWS}
