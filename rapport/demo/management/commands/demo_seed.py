@@ -18,9 +18,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Role, User
+from rapport.clients.intake import intake_for_reader, intake_save
 from rapport.clients.models import CaseStatus
+from rapport.clients.onboarding import client_invite
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
 from rapport.consents.services import consent_defaults_create, consent_sign, consent_withdraw
+from rapport.portal.services import export_build, export_request
 from rapport.practice.models import Practice, Service, Therapist
 from rapport.practice.services import practice_create, staff_invite, staff_user_create, supervision_create
 from rapport.scheduling.availability import free_starts
@@ -103,6 +106,7 @@ class Command(BaseCommand):
         elena.save(update_fields=["credentials", "bio"])
         sam.save(update_fields=["credentials", "bio"])
         supervision_create(actor=None, supervisor=users["ruth@harbourlight.example"], therapist=sam)
+        supervision_create(actor=None, supervisor=users["ruth@harbourlight.example"], therapist=elena)
         # A therapist who has been invited but has not joined yet: the admin's Staff page shows it.
         staff_invite(
             actor=users["admin@harbourlight.example"], email="omar@harbourlight.example", full_name="Omar Reyes", role=Role.THERAPIST
@@ -159,8 +163,12 @@ class Command(BaseCommand):
             case_update_summary(actor=therapist_user, case=case, summary=_summary(summary))
             opened.append((therapist, therapist_user, case))
         self._seed_consents(practice, [jordan, alex, casey], casey)
+        self._seed_onboarding(opened, jordan, alex, casey, priya)
         self._seed_schedule(elena, sam, opened)
         self._seed_booking_history(practice, elena, sam, opened, users["admin@harbourlight.example"])
+        # Last, so the export holds the history above: Jordan asked for a copy of his data.
+        assert jordan.user is not None
+        export_build(export_pk=export_request(actor=jordan.user).pk)
 
     def _seed_consents(self, practice: Practice, signers: list[Any], withdraws_reminders: Any) -> None:
         """The default form, signed by the clients who have portal accounts; one later changes their mind.
@@ -172,6 +180,49 @@ class Command(BaseCommand):
         for signer in signers:
             consent_sign(actor=signer.user, client=signer, version=version, typed_name=signer.full_name, choices=choices)
         consent_withdraw(actor=withdraws_reminders.user, client=withdraws_reminders, item_key="email_reminders")
+        # Jordan later decided against supervision: Ruth's supervision page no longer lists his case.
+        jordan = signers[0]
+        consent_withdraw(actor=jordan.user, client=jordan, item_key="supervision")
+
+    def _seed_onboarding(self, opened: list[tuple[Therapist, User, Any]], jordan: Any, alex: Any, casey: Any, priya: Any) -> None:
+        """The portal's first steps: intake answers from the clients with accounts, and an open invitation.
+
+        Each client writes their own answers, in their own words; the therapists read them (an
+        audited read, so each client's "Who opened my record" shows it).
+        """
+        answers = {
+            jordan: {
+                "phone": "+1 555 0131",
+                "emergency_name": "Dana Pike",
+                "emergency_phone": "+1 555 0132",
+                "emergency_relationship": "sister",
+                "what_brings_you": "Fictional: since the new job I lie awake going over the day, and I snap at people I like.",
+                "what_you_hope_for": "Fictional: to sleep through most nights and to stop dreading Monday mornings.",
+            },
+            alex: {
+                "phone": "+1 555 0141",
+                "what_brings_you": "Fictional: we argue about who does what at home, and then we stop talking for days.",
+                "what_you_hope_for": "Fictional: to feel like we are on the same side again.",
+            },
+            casey: {
+                "phone": "+1 555 0142",
+                "emergency_name": "Robin Moreau",
+                "emergency_phone": "+1 555 0143",
+                "emergency_relationship": "brother",
+                "what_brings_you": "Fictional: I feel I carry the household alone since our second child was born.",
+                "what_you_hope_for": "Fictional: fairer evenings, and more time for the two of us.",
+            },
+        }
+        for client, given in answers.items():
+            intake_save(actor=client.user, client=client, **given)
+        for _therapist, therapist_user, case in opened:
+            members = [member.client for member in case.members.select_related("client")]
+            for client in members:
+                if client in answers:
+                    intake_for_reader(therapist_user, case.public_id, client.public_id)
+            if priya in members:
+                # Priya has been invited and has not set up her account yet: Sam's case page shows the open link.
+                client_invite(actor=therapist_user, case=case, client=priya)
 
     def _seed_schedule(self, elena: Therapist, sam: Therapist, opened: list[tuple[Therapist, User, Any]]) -> None:
         """Hours for both therapists, and the next sessions of the active cases."""
