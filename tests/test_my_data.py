@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rapport.audit.models import Action, AuditEvent
+from rapport.clients.intake import intake_save
 from rapport.consents.services import consent_defaults_create, consent_sign
 from rapport.core import exports as export_registry
 from rapport.core.exports import ExportSection
@@ -53,7 +54,7 @@ def _unzip(content: bytes) -> tuple[dict, bytes]:
 
 def test_every_app_with_client_data_registers_its_section_in_order():
     keys = [entry.provider.__name__ for entry in export_registry.registered()]
-    assert keys == ["profile_section", "consents_section", "appointments_section", "record_access_section"]
+    assert keys == ["profile_section", "intake_section", "consents_section", "appointments_section", "record_access_section"]
     assert all(entry.title and entry.summary for entry in export_registry.registered())
 
 
@@ -69,7 +70,7 @@ def test_the_builder_reports_progress_after_each_section_and_each_file(world):
     assert seen == sorted(seen)
     assert len(seen) == len(export_registry.registered()) + 2
     assert seen[-1] == 95
-    assert built.sections == ["profile", "consents", "appointments", "record_access"]
+    assert built.sections == ["profile", "intake", "consents", "appointments", "record_access"]
 
 
 # --- Requesting and building ------------------------------------------------------------------------------
@@ -122,6 +123,10 @@ def test_the_therapists_summary_is_never_in_the_clients_export(world, django_cap
 def test_a_partners_own_items_never_reach_the_other_partners_export(world, django_capture_on_commit_callbacks):
     mine = _sign(world, world.partner_a, declined=("anonymised_reports",))
     theirs = _sign(world, world.partner_b, declined=("supervision", "text_messages"))
+    intake_save(actor=world.user("partner_a"), client=world.partner_a, what_brings_you="Fictional: Pat's own reasons.")
+    intake_save(
+        actor=world.user("partner_b"), client=world.partner_b, what_brings_you="Fictional: Quinn's own reasons.", phone="+1 555 0199"
+    )
     joint = book(world, world.couple_case, ServiceKind.COUPLE, hour=13)
 
     export = _export_for(world, "partner_a", django_capture_on_commit_callbacks)
@@ -133,11 +138,21 @@ def test_a_partners_own_items_never_reach_the_other_partners_export(world, djang
     assert "Quinn Partner" not in text
     assert "quinn@mail.example" not in text
     assert str(world.partner_b.public_id) not in text
+    assert data["sections"]["intake"]["data"]["answers"]["what_brings_you"] == "Fictional: Pat's own reasons."
+    assert "Quinn's own reasons" not in text
+    assert "0199" not in text
     decisions = data["sections"]["consents"]["data"]["decisions"]
     assert {d["item"] for d in decisions if not d["granted"]} == {"anonymised_reports"}
     # The joint session is joint: it is in both partners' exports.
     assert [a["id"] for a in data["sections"]["appointments"]["data"]] == [str(joint.public_id)]
     assert data["sections"]["appointments"]["data"][0]["joint"] is True
+
+
+def test_a_client_without_an_intake_gets_a_section_that_says_so(world, django_capture_on_commit_callbacks):
+    export = _export_for(world, "client", django_capture_on_commit_callbacks)
+    data, pdf = _unzip(export.file)
+    assert data["sections"]["intake"]["data"] is None
+    assert pdf.startswith(b"%PDF")
 
 
 def test_the_record_access_section_lists_others_opening_the_record_not_the_client(world, client_as, django_capture_on_commit_callbacks):

@@ -1,4 +1,5 @@
-"""The client's profile in their data export: their details and the courses of therapy they belong to.
+"""The client's own sections of their data export: their details, the courses of therapy they
+belong to, and their intake answers.
 
 Only joint facts of a case: its kind, status, therapist and dates. The therapist's working
 summary is clinical text that is never shown to clients, so it is not exported either; nor is
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from rapport.clients.models import Case, Client
+from rapport.clients.intake import FIELDS
+from rapport.clients.models import Case, Client, Intake
 from rapport.core.exports import ExportRow, ExportSection
 
 
@@ -59,4 +61,20 @@ def profile_section(client: Client) -> ExportSection:
             "cases": case_data,
         },
         rows=rows,
+    )
+
+
+def intake_section(client: Client) -> ExportSection:
+    """The client's own intake answers, decrypted: they wrote them. A partner's are never here."""
+    intake = Intake.objects.filter(client=client).first()
+    if intake is None:
+        return ExportSection(key="intake", title="Your intake form", intro="You have not filled in the intake form.", data=None)
+    answers = {name: getattr(intake, name) for name in FIELDS}
+    zone = ZoneInfo(client.time_zone)
+    return ExportSection(
+        key="intake",
+        title="Your intake form",
+        intro=f"Your answers as last saved on {intake.updated_at.astimezone(zone):%d %B %Y at %H:%M %Z}.",
+        data={"answers": answers, "created_at": intake.created_at, "updated_at": intake.updated_at},
+        rows=[ExportRow(label, answers[name] or "—") for name, (label, _longest) in FIELDS.items()],
     )
