@@ -96,6 +96,11 @@ def intake_own(user: User, client: Client, *, request: HttpRequest | None = None
     """The signed-in client's own intake (None before they first save it); the read is audited."""
     if client.user_id != user.pk:
         raise Http404("No such intake.")
+    return _read(user, client, request=request)
+
+
+def _read(user: User, client: Client, *, request: HttpRequest | None) -> Intake | None:
+    """The client's intake, its reading audited (when there is one to read)."""
     intake = Intake.objects.filter(client=client).first()
     if intake is not None:
         audit_record(
@@ -142,15 +147,4 @@ def intake_for_reader(
     except (CaseMember.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such intake.") from None
     client = member.client
-    intake = Intake.objects.filter(client=client).first()
-    if intake is not None:
-        audit_record(
-            actor=user,
-            action=Action.VIEW,
-            object_type="clients.intake",
-            object_id=intake.public_id,
-            practice_id=case.practice.public_id,
-            client_id=client.public_id,
-            request=request,
-        )
-    return IntakeReading(case=case, client=client, intake=intake)
+    return IntakeReading(case=case, client=client, intake=_read(user, client, request=request))

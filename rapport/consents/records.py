@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from rapport.accounts.models import Role
+from rapport.accounts.models import Role, User
+from rapport.audit.models import Action
+from rapport.audit.services import audit_record
 from rapport.consents.models import Signature
 from rapport.consents.selectors import SignedItem, signed_items
 from rapport.core.pdf import html_to_pdf
@@ -63,3 +66,21 @@ def signature_record(signature: Signature) -> SignatureRecord:
 def signature_pdf(record: SignatureRecord, *, practice_name: str) -> bytes:
     html = render_to_string("pdf/signature.html", {"record": record, "practice_name": practice_name})
     return html_to_pdf(html)
+
+
+def signature_pdf_export(*, actor: User, record: SignatureRecord, request: HttpRequest | None = None) -> bytes:
+    """The record as a PDF for someone who may see it (the caller decided), audited against the signer:
+    a copy of the record is leaving the practice."""
+    client = record.signature.client
+    pdf = signature_pdf(record, practice_name=client.practice.name)
+    audit_record(
+        actor=actor,
+        action=Action.EXPORT,
+        object_type="consents.signature",
+        object_id=record.signature.public_id,
+        practice_id=client.practice.public_id,
+        client_id=client.public_id,
+        request=request,
+        detail={"format": "pdf"},
+    )
+    return pdf

@@ -17,14 +17,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rapport.accounts.decorators import role_required, signed_in_user
+from rapport.accounts.decorators import role_required
 from rapport.accounts.models import Role, User
-from rapport.audit.models import Action
-from rapport.audit.services import audit_record
 from rapport.clients.models import Client
-from rapport.clients.selectors import client_of
 from rapport.consents.models import ConsentVersion
-from rapport.consents.records import SignatureRecord, signature_pdf, signature_record
+from rapport.consents.records import SignatureRecord, signature_pdf_export, signature_record
 from rapport.consents.selectors import (
     current_versions,
     decision_history,
@@ -37,6 +34,8 @@ from rapport.consents.selectors import (
     version_for_client,
 )
 from rapport.consents.services import TREATMENT, consent_sign, consent_withdraw
+from rapport.core.downloads import private_attachment
+from rapport.portal.me import signed_in_client
 
 OUTDATED = "This document changed since you opened it: please read the new version and sign that one."
 
@@ -47,15 +46,6 @@ class SignForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-
-
-def _me(request: HttpRequest) -> tuple[User, Client]:
-    user = signed_in_user(request)
-    client = client_of(user)
-    if client is None:
-        # A client account not linked to a record yet has nothing to sign.
-        raise Http404("No client record.")
-    return user, client
 
 
 def _choices(request: HttpRequest) -> dict[str, bool]:
@@ -75,7 +65,7 @@ def _choices(request: HttpRequest) -> dict[str, bool]:
 @require_safe
 @role_required([Role.CLIENT])
 def consents(request: HttpRequest) -> HttpResponse:
-    _, client = _me(request)
+    _, client = signed_in_client(request)
     context = {
         "client": client,
         "due": needs_consent(client),
@@ -105,7 +95,7 @@ def _sign_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required([Role.CLIENT])
 def consent_sign_page(request: HttpRequest, version_id: uuid.UUID) -> HttpResponse:
-    user, client = _me(request)
+    user, client = signed_in_client(request)
     version = version_for_client(client, version_id)
     if version is None:
         raise Http404("No such consent document.")
@@ -136,7 +126,7 @@ def consent_sign_page(request: HttpRequest, version_id: uuid.UUID) -> HttpRespon
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required([Role.CLIENT])
 def consent_withdraw_page(request: HttpRequest, item_key: str) -> HttpResponse:
-    user, client = _me(request)
+    user, client = signed_in_client(request)
     standing = item_standing(client, item_key)
     if standing is None:
         raise Http404("You never decided on this item.")
@@ -160,7 +150,7 @@ def consent_withdraw_page(request: HttpRequest, item_key: str) -> HttpResponse:
 
 
 def _my_signature(request: HttpRequest, signature_id: uuid.UUID) -> tuple[User, Client, SignatureRecord]:
-    user, client = _me(request)
+    user, client = signed_in_client(request)
     signature = signature_of(client, signature_id)
     if signature is None:
         # Someone else's signature (the other partner's included) is not found, like one that never was.
@@ -180,19 +170,6 @@ def consent_signature(request: HttpRequest, signature_id: uuid.UUID) -> HttpResp
 @role_required([Role.CLIENT])
 def consent_signature_pdf(request: HttpRequest, signature_id: uuid.UUID) -> HttpResponse:
     """The same record as a PDF to keep. Each download is audited: a copy of the record left the practice."""
-    user, client, record = _my_signature(request, signature_id)
-    pdf = signature_pdf(record, practice_name=client.practice.name)
-    audit_record(
-        actor=user,
-        action=Action.EXPORT,
-        object_type="consents.signature",
-        object_id=record.signature.public_id,
-        practice_id=client.practice.public_id,
-        client_id=client.public_id,
-        request=request,
-        detail={"format": "pdf"},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    user, _, record = _my_signature(request, signature_id)
+    pdf = signature_pdf_export(actor=user, record=record, request=request)
+    return private_attachment(pdf, content_type="application/pdf", filename=record.filename)

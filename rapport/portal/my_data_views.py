@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role
-from rapport.clients.selectors import client_of
+from rapport.core.downloads import private_attachment
 from rapport.core.exports import registered
 from rapport.core.htmx import render_page_or_fragment
+from rapport.portal.me import signed_in_client
 from rapport.portal.selectors import export_for_link, exports_of
 from rapport.portal.services import LINK_LIFETIME, LinkExpired, export_download, export_request
 
@@ -26,10 +27,7 @@ from rapport.portal.services import LINK_LIFETIME, LinkExpired, export_download,
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required([Role.CLIENT])
 def my_data(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    client = client_of(user)
-    if client is None:
-        raise Http404("No client record.")
+    user, client = signed_in_client(request)
     if request.method == "POST":
         try:
             export_request(actor=user, request=request)
@@ -62,7 +60,4 @@ def my_data_download(request: HttpRequest, token: str) -> HttpResponse:
         download = export_download(actor=user, export=export, request=request)
     except LinkExpired:
         return render(request, "portal/my_data_expired.html", {"export": export}, status=410)
-    response = HttpResponse(download.content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return private_attachment(download.content, content_type="application/zip", filename=download.filename)

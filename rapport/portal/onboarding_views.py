@@ -16,16 +16,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, password_validation
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from rapport.accounts.decorators import role_required, signed_in_user
+from rapport.accounts.decorators import role_required
 from rapport.accounts.models import Role
 from rapport.clients.intake import FIELDS, intake_own, intake_save
 from rapport.clients.onboarding import client_invitation_accept, client_invitation_for_token
-from rapport.clients.selectors import client_of
+from rapport.portal.me import signed_in_client
 from rapport.practice.services import InvitationInvalid
 
 
@@ -162,10 +162,7 @@ class IntakeForm(forms.Form):
 @role_required([Role.CLIENT])
 def intake(request: HttpRequest) -> HttpResponse:
     """The signed-in client's own intake form: shown filled in with what they sent, saved on POST."""
-    user = signed_in_user(request)
-    client = client_of(user)
-    if client is None:
-        raise Http404("No client record.")
+    user, client = signed_in_client(request)
     status = 200
     if request.method == "POST":
         form = IntakeForm(request.POST)

@@ -22,15 +22,15 @@ from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import STAFF_ROLES, Role, User
 from rapport.audit.models import Action
 from rapport.audit.selectors import events_for_practice
-from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
 from rapport.clients.onboarding import PortalAccess, portal_access_of
 from rapport.clients.selectors import case_get_for_user, case_members, case_read_for_user, cases_visible_to
 from rapport.clients.services import case_update_summary
 from rapport.consents.models import ItemDecision, Signature
-from rapport.consents.records import signature_pdf, signature_record
+from rapport.consents.records import signature_pdf_export, signature_record
 from rapport.consents.selectors import decision_history, newest_per_item, signature_in_case, signatures_of, treatment_withdrawals_for
+from rapport.core.downloads import private_attachment
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice, Service, ServiceKind
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
@@ -144,21 +144,8 @@ def case_signature_pdf(request: HttpRequest, case_id: uuid.UUID, signature_id: u
     if signature is None:
         raise Http404("No such signature in this case.")
     record = signature_record(signature)
-    pdf = signature_pdf(record, practice_name=case.practice.name)
-    audit_record(
-        actor=user,
-        action=Action.EXPORT,
-        object_type="consents.signature",
-        object_id=signature.public_id,
-        practice_id=case.practice.public_id,
-        client_id=signature.client.public_id,
-        request=request,
-        detail={"format": "pdf"},
-    )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    pdf = signature_pdf_export(actor=user, record=record, request=request)
+    return private_attachment(pdf, content_type="application/pdf", filename=record.filename)
 
 
 @require_http_methods(["GET", "POST"])
