@@ -1,4 +1,4 @@
-"""How "Who opened my record" words an audit event for the client it is about.
+"""How "Who opened my record" words an audit event for the client it is about (used by the portal and its export).
 
 Only the actor, the kind of item, the action and the time are shown. ``detail`` may name fields;
 only the ones listed here are turned into plain words and the rest are dropped, so nothing a later
