@@ -14,10 +14,10 @@ from django.urls import reverse
 from rapport.audit.models import Action, AuditEvent
 from rapport.audit.services import audit_record
 from rapport.clients.intake import intake_save
+from rapport.clients.record_access import describe
 from rapport.clients.selectors import case_read_for_user
 from rapport.clients.services import client_create
 from rapport.core import todo
-from rapport.portal.record_access import describe
 from rapport.practice.models import Service, ServiceKind
 from rapport.scheduling.models import Participant
 from rapport.scheduling.selectors import sessions_upcoming

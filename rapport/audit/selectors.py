@@ -22,4 +22,13 @@ def events_about_client(client_public_id: Any, *, excluding_actor: Any) -> Query
     filtering on the client's own id is what keeps one partner's items out of the other's list.
     Events without an actor (the system, a booking link) stay in: they are not the client's own.
     """
-    return AuditEvent.objects.filter(client_id=client_public_id).exclude(actor=excluding_actor).select_related("actor").order_by("-id")
+    return events_on_record(client_public_id).exclude(actor=excluding_actor)
+
+
+def events_on_record(client_public_id: Any) -> QuerySet[AuditEvent]:
+    """Every event recorded against this client's record, the client's own included, newest first.
+
+    The therapist's view of the record's audit: as with ``events_about_client``, a couple's
+    partners each have their own rows, so one partner's list never holds the other's events.
+    """
+    return AuditEvent.objects.filter(client_id=client_public_id).select_related("actor").order_by("-id")

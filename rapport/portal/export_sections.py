@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from rapport.audit.selectors import events_about_client
 from rapport.clients.models import Client
+from rapport.clients.record_access import describe
 from rapport.core.exports import ExportRow, ExportSection
-from rapport.portal.record_access import describe
 
 
 def record_access_section(client: Client) -> ExportSection:

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_safe
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role
 from rapport.audit.selectors import events_about_client
+from rapport.clients.record_access import describe
 from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to, client_of
 from rapport.core.todo import todos_for
-from rapport.portal.record_access import describe
 from rapport.scheduling.selectors import sessions_upcoming
 
 RECORD_ACCESS_PER_PAGE = 25

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import calendar_views, consent_views, onboarding_views, supervision_views, views
+from rapport.workspace import calendar_views, consent_views, onboarding_views, record_access_views, supervision_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/summary/", views.case_summary, name="case_summary"),
     path("cases/<uuid:case_id>/signatures/<uuid:signature_id>/pdf/", views.case_signature_pdf, name="case_signature_pdf"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
+    path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
     # Onboarding a case's clients (rapport.workspace.onboarding_views).
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/invite/", onboarding_views.client_invite_view, name="client_invite"),
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/intake/", onboarding_views.client_intake, name="client_intake"),

@@ -1,4 +1,4 @@
-"""A therapist's day in the workspace: signing in with a second factor and keeping a case summary."""
+"""A therapist's day in the workspace: signing in with a second factor, keeping a case summary, reading its audit."""
 
 from __future__ import annotations
 
@@ -79,3 +79,13 @@ def test_therapist_edits_a_summary_without_javascript(new_session: Callable[...,
     page.reload()
     session.check()
     expect(page.get_by_role("region", name="Working summary")).to_contain_text("Plain form post, no script. Fictional.")
+
+    # The case's audit: the summary just saved, then the case page's own reads after it, newest first.
+    page.get_by_role("link", name="Who opened the record").click()
+    page.wait_for_url(f"**{case_path}record-access/")
+    session.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who opened the record")
+    events = page.get_by_role("region", name="Cora Client").get_by_role("listitem")
+    expect(events.first).to_contain_text("Theo Treating (Therapist) opened the therapy record")
+    # The world's first summary and the one just saved.
+    expect(events.filter(has_text="changed the therapy record: therapist's summary")).to_have_count(2)

@@ -1,6 +1,8 @@
-"""How "Who opened my record" words an audit event for the client it is about.
+"""How an audit event about a client's record is put into words, for the client or their therapist.
 
-Only the actor, the kind of item, the action and the time are shown. ``detail`` may name fields;
+The client reads it on "Who opened my record" (the portal, and their data export), addressed as
+"your"; the case's therapist reads the same events on the case's record-access page, where the
+item is "the client's". Only the actor, the kind of item, the action and the time are shown. ``detail`` may name fields;
 only the ones listed here are turned into plain words and the rest are dropped, so nothing a later
 feature puts there reaches the page unreviewed.
 """
@@ -27,6 +29,20 @@ KINDS = {
     "portal.dataexport": "your data export",
 }
 OTHER_KIND = "another part of your record"
+
+# The same items as the therapist reads them, under a heading naming the client.
+STAFF_KINDS = {
+    "clients.case": "the therapy record",
+    "clients.client": "the client's details",
+    "scheduling.appointment": "an appointment",
+    "scheduling.notice": "an appointment email",
+    "accounts.user": "the client's account",
+    "clients.intake": "the intake form",
+    "clients.clientinvitation": "the client's portal account",
+    "consents.signature": "a consent the client signed",
+    "portal.dataexport": "the client's data export",
+}
+STAFF_OTHER_KIND = "another part of the client's record"
 
 ACTIONS: dict[str, str] = {
     Action.VIEW: "opened",
@@ -58,6 +74,9 @@ CHANGES = {
     "what_you_hope_for": "what you hope for",
 }
 
+# Only the one change that addresses the client differs for the therapist.
+STAFF_CHANGES = {**CHANGES, "case": "linked to the therapy"}
+
 ROLES = dict(Role.choices)
 
 SYSTEM = "The system"
@@ -78,7 +97,9 @@ class AccessRow:
     by_link: bool
 
 
-def describe(event: AuditEvent, zone: ZoneInfo) -> AccessRow:
+def describe(event: AuditEvent, zone: ZoneInfo, *, for_staff: bool = False) -> AccessRow:
+    """One event as a row of plain words, its time in ``zone``; ``for_staff`` words it for the therapist."""
+    kinds, other_kind, change_words = (STAFF_KINDS, STAFF_OTHER_KIND, STAFF_CHANGES) if for_staff else (KINDS, OTHER_KIND, CHANGES)
     if event.actor is not None:
         who, role, by_link = event.actor.full_name or "A member of staff", ROLES.get(event.actor_role, ""), False
     elif event.object_type == "scheduling.appointment":
@@ -86,12 +107,12 @@ def describe(event: AuditEvent, zone: ZoneInfo) -> AccessRow:
     else:
         who, role, by_link = SYSTEM, "", False
     fields = event.detail.get("fields") if isinstance(event.detail, dict) else None
-    changes = [CHANGES[name] for name in fields if isinstance(name, str) and name in CHANGES] if isinstance(fields, list) else []
+    changes = [change_words[name] for name in fields if isinstance(name, str) and name in change_words] if isinstance(fields, list) else []
     return AccessRow(
         who=who,
         role=role,
         action=ACTIONS.get(event.action, OTHER_ACTION),
-        kind=KINDS.get(event.object_type, OTHER_KIND),
+        kind=kinds.get(event.object_type, other_kind),
         changes=changes,
         when=event.occurred_at.astimezone(zone),
         by_link=by_link,
