@@ -382,7 +382,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Link credentials (manage links, invitations, export downloads, feeds) never reach the log.
+    "filters": {"secret_paths": {"()": "rapport.core.log_redaction.SecretPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secret_paths"]}},
     "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
         # Request bodies never reach the log: django.request logs the path and status only.
