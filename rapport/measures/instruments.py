@@ -179,7 +179,7 @@ class Loinc:
     total: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Instrument:
     key: str
     name: str
@@ -202,6 +202,9 @@ class Instrument:
     flags: tuple[Flag, ...] = ()
     loinc: Loinc = field(default_factory=Loinc)
     source: str = ""  # the file it was read from
+
+    def __repr__(self) -> str:
+        return f"<Instrument {self.key} from {self.source}>"
 
     @functools.cached_property
     def _by_id(self) -> dict[str, Item]:
