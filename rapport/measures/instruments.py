@@ -69,15 +69,15 @@ class Item:
     options: tuple[Option, ...] = ()
     loinc: str | None = None
 
-    @property
+    @functools.cached_property
     def values(self) -> tuple[int, ...]:
         return tuple(option.value for option in self.options)
 
-    @property
+    @functools.cached_property
     def min_value(self) -> int:
         return min(self.values)
 
-    @property
+    @functools.cached_property
     def max_value(self) -> int:
         return max(self.values)
 
@@ -213,16 +213,16 @@ class Instrument:
     def item(self, item_id: str) -> Item:
         return self._by_id[item_id]
 
-    @property
+    @functools.cached_property
     def scored_items(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.scored)
 
-    @property
+    @functools.cached_property
     def raw_range(self) -> tuple[int, int]:
         scored = self.scored_items
         return sum(item.min_value for item in scored), sum(item.max_value for item in scored)
 
-    @property
+    @functools.cached_property
     def total_range(self) -> tuple[int, int]:
         low, high = self.raw_range
         return low * self.scoring.multiplier, high * self.scoring.multiplier
