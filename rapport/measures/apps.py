@@ -34,7 +34,7 @@ def check_instruments(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
 
     return [
         checks.Error(
-            f"Instrument file {problem}",
+            f"{problem.path}: {problem.why}" if problem.path else problem.why,
             hint="Fix the file; docs/measures.md describes every field.",
             obj=problem.file,
             id="measures.E001",

@@ -233,8 +233,8 @@ def test_the_system_check_reports_a_broken_file_in_the_practice_directory(tmp_pa
     with override_settings(RAPPORT_EXTRA_INSTRUMENTS_DIR=str(tmp_path)):
         errors = check_instruments()
     assert [error.id for error in errors] == ["measures.E001"]
-    assert errors[0].msg == (
-        "Instrument file practice_phq9.yaml: bands.ranges[4].max: the last band must end at the highest possible score 27, got 30"
+    assert str(errors[0]).startswith(
+        "practice_phq9.yaml: (measures.E001) bands.ranges[4].max: the last band must end at the highest possible score 27, got 30"
     )
 
 
@@ -242,7 +242,7 @@ def test_a_practice_file_cannot_redefine_a_shipped_instrument(tmp_path: Path):
     _write(tmp_path, _raw("phq9"))
     with override_settings(RAPPORT_EXTRA_INSTRUMENTS_DIR=str(tmp_path)):
         errors = check_instruments()
-    assert [error.msg for error in errors] == [f"Instrument file phq9.yaml: key: 'phq9' is already defined by {BUILTIN_DIR / 'phq9.yaml'}"]
+    assert [(error.obj, error.msg) for error in errors] == [("phq9.yaml", f"key: 'phq9' is already defined by {BUILTIN_DIR / 'phq9.yaml'}")]
 
 
 def test_a_valid_practice_instrument_loads_beside_the_shipped_ones(tmp_path: Path):
