@@ -642,6 +642,8 @@ def _risk(r: _Reader, value: Any, items: Mapping[str, Item]) -> tuple[RiskItem, 
             r.fail(_join(where, "item"), f"unknown item id {ref!r}")
         elif ref and at_least is not None and at_least not in items[ref].values:
             r.fail(_join(where, "at_least"), f"expected one of the item's values {list(items[ref].values)}, got {at_least}")
+        elif ref and at_least is not None and at_least == items[ref].min_value:
+            r.fail(_join(where, "at_least"), f"{at_least} is the item's lowest answer, so the risk item would fire on every answer")
         risks.append(
             RiskItem(
                 item=ref,
@@ -746,6 +748,11 @@ def parse(raw: Any, *, file: str, expected_key: str | None = None) -> Instrument
             "bands" if bands is not None else "cutoffs" if cutoffs else "reliable_change",
             "an instrument that is not validated has no bands, cut-offs or published thresholds",
         )
+    risk = _risk(r, data.get("risk", []), by_id)
+    for rule in risk:
+        # A risk answer must come from the person (MEASURES.md §1.5: "never impute item 9").
+        if rule.item in scoring.missing.items:
+            r.fail("scoring.missing.items", f"{rule.item!r} is a risk item and must never be estimated from other answers")
     instrument = Instrument(
         key=key,
         name=r.get(data, "", "name", "str") or "",
@@ -764,7 +771,7 @@ def parse(raw: Any, *, file: str, expected_key: str | None = None) -> Instrument
         caseness=caseness,
         reliable_change=reliable_change,
         reliability=reliability,
-        risk=_risk(r, data.get("risk", []), by_id),
+        risk=risk,
         flags=_flags(r, data.get("flags", []), by_id),
         loinc=Loinc(panel=loinc_data.get("panel"), total=loinc_data.get("total")),
         source=file,

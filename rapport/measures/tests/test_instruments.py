@@ -169,6 +169,19 @@ def test_a_risk_item_must_exist_and_its_trigger_must_be_an_option(tmp_path: Path
     assert _problems(_write(tmp_path, raw)) == ["phq9.yaml: risk[0].item: unknown item id 'phq9_10'"]
 
 
+def test_a_risk_item_can_never_be_prorated_or_fire_on_every_answer(tmp_path: Path):
+    raw = _raw("phq9")
+    raw["scoring"]["missing"]["items"].append("phq9_9")
+    assert _problems(_write(tmp_path, raw)) == [
+        "phq9.yaml: scoring.missing.items: 'phq9_9' is a risk item and must never be estimated from other answers"
+    ]
+    raw = _raw("phq9")
+    raw["risk"][0]["at_least"] = 0
+    assert _problems(_write(tmp_path, raw)) == [
+        "phq9.yaml: risk[0].at_least: 0 is the item's lowest answer, so the risk item would fire on every answer"
+    ]
+
+
 def test_an_unvalidated_check_in_cannot_carry_cutoffs(tmp_path: Path):
     raw = _raw("alliance")
     raw["cutoffs"] = [{"key": "low", "label": "Low", "at_most": 10, "citation": {"text": "made up", "evidence": "design"}}]
