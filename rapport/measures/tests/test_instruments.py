@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from django.core.checks import run_checks
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -249,6 +250,18 @@ def test_the_system_check_reports_a_broken_file_in_the_practice_directory(tmp_pa
     assert str(errors[0]).startswith(
         "practice_phq9.yaml: (measures.E001) bands.ranges[4].max: the last band must end at the highest possible score 27, got 30"
     )
+
+
+def test_the_check_is_registered_with_django(tmp_path: Path):
+    raw = _raw("gad2")
+    raw["key"] = "gad2_local"
+    raw["items"][0]["options"] = "four"
+    _write(tmp_path, raw, "gad2_local")
+    with override_settings(RAPPORT_EXTRA_INSTRUMENTS_DIR=str(tmp_path)):
+        messages = run_checks(tags=["measures"])
+    assert [(m.id, m.obj, m.msg) for m in messages] == [
+        ("measures.E001", "gad2_local.yaml", "items[0].options: unknown option set 'four' (defined: frequency)")
+    ]
 
 
 def test_a_practice_file_cannot_redefine_a_shipped_instrument(tmp_path: Path):
