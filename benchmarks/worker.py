@@ -96,7 +96,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     call_command("migrate", verbosity=0, interactive=False)
     world = _build_world()
 
-    from benchmarks import bench_audit, bench_crypto, bench_slots
+    from benchmarks import bench_audit, bench_crypto, bench_scoring, bench_slots
     from benchmarks.bench_booking import booking_race
 
     registry = {
@@ -105,6 +105,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "decrypt": bench_crypto.decrypt,
         "key_rotation": bench_crypto.key_rotation,
         "slot_core": bench_slots.slot_core,
+        "scoring_throughput": bench_scoring.scoring_throughput,
         "booking_race": booking_race,
     }
     results: list[Result] = []

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "rapport.clients",
     "rapport.consents",
     "rapport.scheduling",
+    "rapport.measures",
     "rapport.site",
     "rapport.portal",
     "rapport.workspace",
@@ -161,6 +162,14 @@ TEMPLATES = [
         },
     }
 ]
+
+# --- Measures ---------------------------------------------------------------------------------------
+
+# A directory of the practice's own instrument files (licensed instruments, translations), read
+# after the shipped ones and validated the same way by `manage.py check`; see docs/measures.md.
+RAPPORT_EXTRA_INSTRUMENTS_DIR = env_str("RAPPORT_EXTRA_INSTRUMENTS_DIR", "")
+if RAPPORT_EXTRA_INSTRUMENTS_DIR and not Path(RAPPORT_EXTRA_INSTRUMENTS_DIR).is_dir():
+    raise ImproperlyConfigured(f"RAPPORT_EXTRA_INSTRUMENTS_DIR {RAPPORT_EXTRA_INSTRUMENTS_DIR!r} is not a directory.")
 
 # --- Database ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+
+class MeasuresConfig(AppConfig):
+    name = "rapport.measures"
+    label = "measures"
+
+    def ready(self) -> None:
+        from rapport.measures import instruments
+
+        instruments.configure(extra_directories=extra_directories())
+        checks.register(check_instruments, "measures")
+
+
+def extra_directories() -> list[Path]:
+    extra = getattr(settings, "RAPPORT_EXTRA_INSTRUMENTS_DIR", "")
+    return [Path(extra)] if extra else []
+
+
+def check_instruments(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every instrument file, shipped or the practice's own, must pass the schema (measures.E001).
+
+    Runs with ``manage.py check`` (and ``check --deploy``), ``migrate`` and ``runserver``, so a broken
+    file stops a deployment before any client is asked to answer it.
+    """
+    from rapport.measures import instruments
+
+    return [
+        checks.Error(
+            f"{problem.path}: {problem.why}" if problem.path else problem.why,
+            hint="Fix the file; docs/measures.md describes every field.",
+            obj=problem.file,
+            id="measures.E001",
+        )
+        for problem in instruments.check_directories(instruments.directories_for(extra_directories()))
+    ]
