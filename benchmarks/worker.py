@@ -96,7 +96,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     call_command("migrate", verbosity=0, interactive=False)
     world = _build_world()
 
-    from benchmarks import bench_audit, bench_crypto, bench_scoring, bench_slots
+    from benchmarks import bench_audit, bench_charts, bench_crypto, bench_scoring, bench_slots
     from benchmarks.bench_booking import booking_race
 
     registry = {
@@ -107,6 +107,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "slot_core": bench_slots.slot_core,
         "scoring_throughput": bench_scoring.scoring_throughput,
         "booking_race": booking_race,
+        "chart_render": bench_charts.chart_render,
     }
     results: list[Result] = []
     errors: list[str] = []

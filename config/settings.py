@@ -6,6 +6,7 @@ RAPPORT_ENV selects the mode: ``development`` (default; local demo), ``test`` (t
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +33,11 @@ try:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as exc:
     raise ImproperlyConfigured(f"RAPPORT_VAR_DIR {str(VAR_DIR)!r} cannot be created: {exc.strerror}.") from None
+# matplotlib (rapport.reports.charts) keeps its font cache under MPLCONFIGDIR, by default in
+# ~/.config/matplotlib. A service user's HOME is often read-only or unset; matplotlib would then
+# warn and rebuild the cache in a fresh temp dir in every worker. Set here, before any app module
+# imports matplotlib; an operator's own MPLCONFIGDIR wins.
+os.environ.setdefault("MPLCONFIGDIR", str(VAR_DIR / "matplotlib"))
 
 RAPPORT_ENV = env_str("RAPPORT_ENV", "development")
 if RAPPORT_ENV not in {"development", "test", "production"}:
