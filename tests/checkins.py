@@ -5,7 +5,7 @@ All fictional. Times are pinned: a Monday morning in Toronto, with sessions on t
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from rapport.measures.models import Administration, RiskAlert
@@ -62,5 +62,30 @@ def risk_alert(world: World) -> RiskAlert:
     appointment = book(world)
     administrations_for_appointment(appointment, now=NOW)
     result = answers_save(administration=phq9_of(appointment), answers=PHQ9_WITH_RISK, final=True, actor=world.user("client"), now=NOW)
+    assert result.alert is not None
+    return result.alert
+
+
+def other_practice_alert(world: World) -> RiskAlert:
+    """Olive, a client of another practice, sends a PHQ-9 with a risk answer (a check-in with no appointment)."""
+    from django.utils import timezone
+
+    from rapport.measures.models import Timing
+    from rapport.practice.services import hash_token
+
+    now = timezone.now()
+    administration = Administration.objects.create(
+        practice=world.other_practice,
+        case=world.other_case,
+        client=world.other_client,
+        instrument_key="phq9",
+        instrument_version="2001",
+        timing=Timing.BEFORE,
+        opens_at=now,
+        due_at=now,
+        expires_at=now + timedelta(days=3),
+        token_hash=hash_token("other-practice-fictional-token"),
+    )
+    result = answers_save(administration=administration, answers=PHQ9_WITH_RISK, final=True, actor=world.user("other_practice_client"))
     assert result.alert is not None
     return result.alert

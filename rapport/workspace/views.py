@@ -45,6 +45,7 @@ from rapport.practice.services import (
 from rapport.scheduling.calendar import appointments_on_day, free_starts_on_day, next_free_day, therapist_of
 from rapport.scheduling.models import Appointment
 from rapport.scheduling.services import SlotUnavailable, appointment_book, start_taken
+from rapport.workspace.alert_views import open_alert_rows
 from rapport.workspace.calendar_forms import BookForm, MoveDayForm
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 from rapport.workspace.named_cases import named_case_get
@@ -60,7 +61,9 @@ def _practice_of(user: User) -> Practice:
 @role_required(STAFF_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    context: dict[str, object] = {"practice": user.practice}
+    context: dict[str, object] = {"practice": user.practice, "open_alerts": open_alert_rows(user)}
+    therapist = getattr(user, "therapist", None) if user.role == Role.THERAPIST else None
+    context["alert_zone"] = therapist.time_zone if therapist is not None else (user.practice.time_zone if user.practice else "UTC")
     if user.role == Role.THERAPIST:
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         therapist = therapist_of(user)
