@@ -337,3 +337,21 @@ def test_reading_answers_is_audited(ready, phq9):
     event = AuditEvent.objects.get(id__gt=mark)
     assert (event.action, event.object_type, event.client_id) == ("view", "measures.administration", ready.client.public_id)
     assert event.detail == {"fields": ["answers"]}
+
+
+def test_a_check_in_whose_instrument_changed_since_it_was_sent_is_refused(ready, phq9):
+    Administration.objects.filter(pk=phq9.pk).update(instrument_version="1999")
+    mark = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    with pytest.raises(ValidationError, match="have changed since it was sent"):
+        answers_save(administration=phq9, answers=PHQ9_NO_RISK, final=True, actor=ready.user("client"), now=NOW)
+    stored = Administration.objects.get(pk=phq9.pk)
+    assert (stored.answers, stored.status) == (None, AdministrationStatus.PENDING)
+    assert not AuditEvent.objects.filter(id__gt=mark).exists()
+
+
+def test_a_check_in_not_open_yet_is_refused(ready, phq9):
+    with pytest.raises(ValidationError, match="not open yet"):
+        answers_save(
+            administration=phq9, answers=PHQ9_NO_RISK, final=False, actor=ready.user("client"), now=phq9.opens_at - timedelta(seconds=1)
+        )
+    assert Administration.objects.get(pk=phq9.pk).answers is None
