@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rapport.measures.models import RiskAlert
 from tests.checkins import other_practice_alert, risk_alert
 from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
 from tests.personas import World
@@ -25,7 +26,11 @@ def _alert_kwargs(which: str) -> Callable[[World], dict[str, Any]]:
     def build(world: World) -> dict[str, Any]:
         if which == "missing":
             return {"alert_id": MISSING_CASE_ID}
-        alert = risk_alert(world) if which == "own" else other_practice_alert(world)
+        # One test may build the arguments of several rows: make each alert once.
+        client = world.client if which == "own" else world.other_client
+        alert = RiskAlert.objects.filter(client=client).first()
+        if alert is None:
+            alert = risk_alert(world) if which == "own" else other_practice_alert(world)
         return {"alert_id": alert.public_id}
 
     return build

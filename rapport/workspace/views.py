@@ -61,18 +61,23 @@ def _practice_of(user: User) -> Practice:
 @role_required(STAFF_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    context: dict[str, object] = {"practice": user.practice, "open_alerts": open_alert_rows(user)}
-    therapist = getattr(user, "therapist", None) if user.role == Role.THERAPIST else None
-    context["alert_zone"] = therapist.time_zone if therapist is not None else (user.practice.time_zone if user.practice else "UTC")
+    context: dict[str, object] = {"open_alerts": open_alert_rows(user)}
+    zone = None
     if user.role == Role.THERAPIST:
-        context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         therapist = therapist_of(user)
+        # The therapist's row comes with their practice: reuse it here and in the base template
+        # rather than asking the database for the same practice again (the page's query budget).
+        user.practice = therapist.practice
+        zone = therapist.time_zone
+        context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
         context["treatment_withdrawals"] = treatment_withdrawals_for(therapist)
     if user.role == Role.PRACTICE_ADMIN:
         practice = _practice_of(user)
         context["staff"] = staff_of(practice)
         context["services"] = services_offered(practice)
+    context["practice"] = user.practice
+    context["alert_zone"] = zone or (user.practice.time_zone if user.practice else "UTC")
     return render(request, "workspace/home.html", context)
 
 
