@@ -394,6 +394,7 @@ ROUTES: dict[str, list[Check]] = {
 
 # Booking (public site), the therapist's calendar and the client portal declare their routes in modules
 # of their own; they build on the helpers above, so they are imported last.
+from tests.matrix_alerts import ALERT_ROUTES  # noqa: E402
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
@@ -403,6 +404,7 @@ from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 from tests.matrix_record_access import RECORD_ACCESS_ROUTES  # noqa: E402
 from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
+ROUTES.update(ALERT_ROUTES)
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CONSENT_ROUTES)

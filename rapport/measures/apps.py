@@ -18,6 +18,13 @@ class MeasuresConfig(AppConfig):
         instruments.configure(extra_directories=extra_directories())
         checks.register(check_instruments, "measures")
 
+        # Scheduling sits below measures and cannot call it: it calls these hooks instead.
+        from rapport.measures.services import administrations_cancel_for_appointment, administrations_move_for_appointment
+        from rapport.scheduling import hooks
+
+        hooks.on_cancelled(administrations_cancel_for_appointment)
+        hooks.on_moved(administrations_move_for_appointment)
+
 
 def extra_directories() -> list[Path]:
     extra = getattr(settings, "RAPPORT_EXTRA_INSTRUMENTS_DIR", "")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from rapport.core.models import BaseModel
@@ -39,6 +40,23 @@ class Practice(BaseModel):
     )
     # Shown on the booking form, which asks the visitor to agree to it; the practice's own words.
     privacy_notice = models.TextField(blank=True)
+    # The risk path (docs/checkins.md): an alert about a risk answer that nobody acknowledged within
+    # this many minutes goes to the on-call therapist, or else to every active practice admin.
+    # MEASURES.md §1.4 asks for a clinician "at once" and gives no figure; an hour covers one
+    # session (a therapist in the room cannot read email) and no more [design].
+    risk_escalation_minutes = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1)],
+        help_text="Minutes before an unacknowledged risk alert goes to the on-call therapist or the practice admins.",
+    )
+    on_call_therapist = models.ForeignKey(
+        "Therapist",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who receives escalated risk alerts. Empty: every active practice admin.",
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -19,6 +19,7 @@ from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind
 from rapport.practice.models import Service, ServiceKind, Therapist
+from rapport.scheduling import hooks
 from rapport.scheduling.availability import free_starts
 from rapport.scheduling.models import Appointment, AppointmentStatus, NoticeKind, Participant, TimeBlock
 from rapport.scheduling.notifications import notices_queue
@@ -341,6 +342,7 @@ def appointment_cancel(
     appointment.save(update_fields=["status", "cancelled_at", "late_cancellation", "sequence", "updated_at"])
     appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="cancelled_late" if late else "cancelled")
     notices_queue(appointment=appointment, kind=NoticeKind.CANCELLATION, now=now, message=message)
+    hooks.cancelled(appointment)
     return appointment
 
 
@@ -384,6 +386,7 @@ def appointment_reschedule(
         raise SlotUnavailable() from None
     appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="moved_late" if late else "moved")
     notices_queue(appointment=appointment, kind=NoticeKind.CHANGE, now=now, message=message)
+    hooks.moved(appointment)
     return appointment
 
 

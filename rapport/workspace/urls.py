@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.workspace import calendar_views, consent_views, onboarding_views, record_access_views, supervision_views, views
+from rapport.workspace import alert_views, calendar_views, consent_views, onboarding_views, record_access_views, supervision_views, views
 
 app_name = "workspace"
 urlpatterns = [
@@ -40,4 +40,7 @@ urlpatterns = [
     path("supervision/", supervision_views.supervision, name="supervision"),
     path("supervision/cases/<uuid:case_id>/", supervision_views.supervision_case, name="supervision_case"),
     path("consultation-exceptions/", calendar_views.consultation_exceptions, name="consultation_exceptions"),
+    # Risk alerts from check-ins (rapport.workspace.alert_views); emails link to alert_detail.
+    path("alerts/<uuid:alert_id>/", alert_views.alert_detail, name="alert_detail"),
+    path("alerts/<uuid:alert_id>/acknowledge/", alert_views.alert_acknowledge_view, name="alert_acknowledge"),
 ]

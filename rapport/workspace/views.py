@@ -45,6 +45,7 @@ from rapport.practice.services import (
 from rapport.scheduling.calendar import appointments_on_day, free_starts_on_day, next_free_day, therapist_of
 from rapport.scheduling.models import Appointment
 from rapport.scheduling.services import SlotUnavailable, appointment_book, start_taken
+from rapport.workspace.alert_views import open_alert_rows
 from rapport.workspace.calendar_forms import BookForm, MoveDayForm
 from rapport.workspace.forms import AuditFilterForm, CaseSummaryForm, InvitationAcceptForm, StaffInviteForm
 from rapport.workspace.named_cases import named_case_get
@@ -60,16 +61,23 @@ def _practice_of(user: User) -> Practice:
 @role_required(STAFF_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    context: dict[str, object] = {"practice": user.practice}
+    context: dict[str, object] = {"open_alerts": open_alert_rows(user)}
+    zone = None
     if user.role == Role.THERAPIST:
-        context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         therapist = therapist_of(user)
+        # The therapist's row comes with their practice: reuse it here and in the base template
+        # rather than asking the database for the same practice again (the page's query budget).
+        user.practice = therapist.practice
+        zone = therapist.time_zone
+        context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
         context["treatment_withdrawals"] = treatment_withdrawals_for(therapist)
     if user.role == Role.PRACTICE_ADMIN:
         practice = _practice_of(user)
         context["staff"] = staff_of(practice)
         context["services"] = services_offered(practice)
+    context["practice"] = user.practice
+    context["alert_zone"] = zone or (user.practice.time_zone if user.practice else "UTC")
     return render(request, "workspace/home.html", context)
 
 

@@ -1,0 +1,23 @@
+"""Background work for check-ins: the therapist's email about a risk alert, and escalation.
+
+No task here creates administrations or invites a client: that comes with the check-in pages.
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from rapport.measures.alerts import alert_notify, alerts_escalate
+
+
+# A mail server that does not answer is tried again soon: this email is urgent. The claim in
+# ``alert_notify`` keeps a retry from sending it twice.
+@db_task(retries=5, retry_delay=30)
+def alert_notify_task(alert_public_id: str) -> bool:
+    return alert_notify(alert_public_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def alerts_escalate_task() -> int:
+    return alerts_escalate()
