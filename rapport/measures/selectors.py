@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest
 
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
-from rapport.audit.services import audit_record
 from rapport.measures import instruments
 from rapport.measures.alerts import may_handle
+from rapport.measures.audit import administration_audit
 from rapport.measures.models import Administration, RiskAlert
 
 
@@ -89,15 +89,8 @@ def alert_evidence_read(*, user: User, alert: RiskAlert, request: HttpRequest | 
         value = answers.get(rule.item)
         label = next((option.label for option in item.options if option.value == value), None) if value is not None else None
         lines.append(EvidenceLine(number=item.number, question=item.text or item.topic or item.id, answer=label))
-    audit_record(
-        actor=user,
-        action=Action.VIEW,
-        object_type="measures.administration",
-        object_id=administration.public_id,
-        practice_id=alert.practice.public_id,
-        client_id=alert.client.public_id,
-        request=request,
-        detail={"fields": ["answers"], "items": [rule.item for rule in instrument.risk]},
+    administration_audit(
+        administration, actor=user, action=Action.VIEW, request=request, fields=["answers"], items=[rule.item for rule in instrument.risk]
     )
     return AlertEvidence(instrument_name=instrument.name, answered_at=alert.raised_at, lines=lines)
 
@@ -113,14 +106,5 @@ def administration_answers_read(*, user: User, administration: Administration, r
     if not (own or treating):
         raise PermissionDenied("These answers belong to someone else.")
     answers = dict(administration.answers or {})
-    audit_record(
-        actor=user,
-        action=Action.VIEW,
-        object_type="measures.administration",
-        object_id=administration.public_id,
-        practice_id=administration.case.practice.public_id,
-        client_id=administration.client.public_id,
-        request=request,
-        detail={"fields": ["answers"]},
-    )
+    administration_audit(administration, actor=user, action=Action.VIEW, request=request, fields=["answers"])
     return answers

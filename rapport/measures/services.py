@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
-from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseStatus, Client
 from rapport.consents.selectors import consent_state
 from rapport.measures import instruments, scoring
 from rapport.measures.alerts import alert_raise
+from rapport.measures.audit import administration_audit
 from rapport.measures.models import OPEN_STATUSES, Administration, AdministrationStatus, AlertKind, PlanEntry, RiskAlert, Timing
 from rapport.practice.models import ServiceKind
 from rapport.practice.services import hash_token
@@ -199,29 +199,13 @@ def administrations_for_appointment(appointment: Appointment, *, now: datetime) 
             except IntegrityError:
                 # Another worker created it between the check and the insert.
                 continue
-            audit_record(
-                actor=None,
-                action=Action.CREATE,
-                object_type="measures.administration",
-                object_id=administration.public_id,
-                practice_id=case.practice.public_id,
-                client_id=client.public_id,
-                detail={"instrument": instrument.key, "timing": entry.timing},
-            )
+            administration_audit(administration, actor=None, action=Action.CREATE, instrument=instrument.key, timing=entry.timing)
             issued.append(IssuedAdministration(administration=administration, token=token))
     return issued
 
 
 def _audit_status(administration: Administration, change: str) -> None:
-    audit_record(
-        actor=None,
-        action=Action.UPDATE,
-        object_type="measures.administration",
-        object_id=administration.public_id,
-        practice_id=administration.case.practice.public_id,
-        client_id=administration.client.public_id,
-        detail={"fields": [change]},
-    )
+    administration_audit(administration, actor=None, action=Action.UPDATE, fields=[change])
 
 
 @transaction.atomic
@@ -361,14 +345,8 @@ def answers_save(
             row.answers = merged
             row.status = AdministrationStatus.IN_PROGRESS
             row.save(update_fields=["answers", "status", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=Action.UPDATE,
-            object_type="measures.administration",
-            object_id=row.public_id,
-            practice_id=row.case.practice.public_id,
-            client_id=row.client.public_id,
-            detail={"fields": ["answers"], "submitted": final, "via": "link" if token is not None else "portal"},
+        administration_audit(
+            row, actor=actor, action=Action.UPDATE, fields=["answers"], submitted=final, via="link" if token is not None else "portal"
         )
         alert = RiskAlert.objects.filter(administration=row).first()
         if alert is None:
