@@ -24,6 +24,8 @@ class MeasuresConfig(AppConfig):
 
         hooks.on_cancelled(administrations_cancel_for_appointment)
         hooks.on_moved(administrations_move_for_appointment)
+        # A missed session has nothing to check in about: its open check-ins close as a cancelled one's do.
+        hooks.on_missed(administrations_cancel_for_appointment)
 
 
 def extra_directories() -> list[Path]:

@@ -220,6 +220,26 @@ def administrations_cancel_for_appointment(appointment: Appointment) -> int:
 
 
 @transaction.atomic
+def administrations_expire(*, now: datetime) -> int:
+    """Mark open check-ins whose time to answer has passed as expired (a periodic task).
+
+    Answering one was already refused after ``expires_at``; this makes the row say so, for the
+    therapist's view and for reports. Partial answers stay, and so does any alert they raised.
+    Each row is claimed with a conditional UPDATE, so two workers never expire (or audit) it twice.
+    """
+    expired = 0
+    due = Administration.objects.select_related("client", "practice").filter(status__in=OPEN_STATUSES, expires_at__lte=now)
+    for administration in due:
+        claimed = Administration.objects.filter(pk=administration.pk, status__in=OPEN_STATUSES).update(
+            status=AdministrationStatus.EXPIRED, updated_at=now
+        )
+        if claimed:
+            _audit_status(administration, "expired")
+            expired += 1
+    return expired
+
+
+@transaction.atomic
 def administrations_move_for_appointment(appointment: Appointment) -> int:
     """Follow a moved appointment: open check-ins take the new session's times (a scheduling hook)."""
     rows = list(Administration.objects.select_related("client", "case__practice").filter(appointment=appointment, status__in=OPEN_STATUSES))

@@ -17,6 +17,7 @@ Hook = Callable[[Any], object]
 
 _cancelled: list[Hook] = []
 _moved: list[Hook] = []
+_missed: list[Hook] = []
 
 
 def on_cancelled(hook: Hook) -> Hook:
@@ -33,6 +34,13 @@ def on_moved(hook: Hook) -> Hook:
     return hook
 
 
+def on_missed(hook: Hook) -> Hook:
+    """Call ``hook`` whenever an appointment is marked as missed (a no-show)."""
+    if hook not in _missed:
+        _missed.append(hook)
+    return hook
+
+
 def cancelled(appointment: Any) -> None:
     for hook in _cancelled:
         hook(appointment)
@@ -40,4 +48,9 @@ def cancelled(appointment: Any) -> None:
 
 def moved(appointment: Any) -> None:
     for hook in _moved:
+        hook(appointment)
+
+
+def missed(appointment: Any) -> None:
+    for hook in _missed:
         hook(appointment)

@@ -399,4 +399,5 @@ def appointment_mark_no_show(*, actor: User, appointment: Appointment, now: date
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.save(update_fields=["status", "updated_at"])
     appointment_audit(actor=actor, appointment=appointment, action=Action.UPDATE, change="no_show")
+    hooks.missed(appointment)
     return appointment

@@ -18,6 +18,7 @@ from rapport.measures.services import (
     CANCELLED,
     EXPIRED,
     NOT_YOURS,
+    administrations_expire,
     administrations_for_appointment,
     answers_save,
     plan_entries_ensure,
@@ -25,7 +26,7 @@ from rapport.measures.services import (
 )
 from rapport.practice.models import Service
 from rapport.scheduling.models import Appointment
-from rapport.scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
+from rapport.scheduling.services import appointment_book, appointment_cancel, appointment_mark_no_show, appointment_reschedule
 from tests.checkins import NOW, PHQ9_NO_RISK, at, book, phq9_of, prepare
 from tests.personas import World
 
@@ -149,6 +150,33 @@ def test_cancelling_the_appointment_cancels_its_open_check_ins_and_keeps_answere
             actor=ready.user("client"),
             now=NOW,
         )
+
+
+def test_a_missed_session_closes_its_open_check_ins_and_keeps_answered_ones(ready):
+    appointment = book(ready)
+    administrations_for_appointment(appointment, now=NOW)
+    answers_save(administration=phq9_of(appointment), answers=PHQ9_NO_RISK, final=True, actor=ready.user("client"), now=NOW)
+    appointment_mark_no_show(actor=ready.user("therapist_a"), appointment=appointment, now=appointment.start + timedelta(minutes=20))
+    statuses = dict(Administration.objects.filter(appointment=appointment).values_list("instrument_key", "status"))
+    assert statuses == {"phq9": "completed", "gad7": "cancelled", "alliance": "cancelled"}
+
+
+def test_check_ins_past_their_time_are_marked_expired_once_keeping_partial_answers(ready):
+    appointment = book(ready)
+    administrations_for_appointment(appointment, now=NOW)
+    answers_save(administration=phq9_of(appointment), answers={"phq9_1": 2}, final=False, actor=ready.user("client"), now=NOW)
+    gad7 = Administration.objects.get(appointment=appointment, instrument_key="gad7")
+    alliance = Administration.objects.get(appointment=appointment, instrument_key="alliance")
+    assert administrations_expire(now=gad7.expires_at - timedelta(seconds=1)) == 0
+    after_the_session = max(phq9_of(appointment).expires_at, gad7.expires_at) + timedelta(seconds=1)
+    assert after_the_session < alliance.expires_at
+    mark = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    assert administrations_expire(now=after_the_session) == 2
+    assert administrations_expire(now=after_the_session) == 0
+    statuses = dict(Administration.objects.filter(appointment=appointment).values_list("instrument_key", "status"))
+    assert statuses == {"phq9": "expired", "gad7": "expired", "alliance": "pending"}
+    assert phq9_of(appointment).answers == {"phq9_1": 2}
+    assert AuditEvent.objects.filter(id__gt=mark, object_type="measures.administration").count() == 2
 
 
 def test_moving_the_appointment_moves_its_open_check_ins(ready):
