@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -27,6 +26,7 @@ from django.utils import dateformat
 from rapport.clients.models import Case, CaseKind, CaseStatus
 from rapport.consents.models import ItemDecision
 from rapport.consents.services import TREATMENT
+from rapport.core.timezones import first_known_zone
 from rapport.practice.models import Therapist
 
 logger = logging.getLogger("rapport.consents.notifications")
@@ -72,7 +72,7 @@ def withdrawal_emails(decision: ItemDecision) -> list[EmailMessage]:
         # A therapist who recorded the withdrawal in the room needs no email about it.
         if not therapist.user.is_active or not therapist.user.email or therapist.user_id == decision.decided_by_id:
             continue
-        zone = _zone(therapist.time_zone, decision.client.practice.time_zone)
+        zone = first_known_zone(therapist.time_zone, decision.client.practice.time_zone)
         body = render_to_string(
             "emails/treatment_withdrawn.txt",
             {
@@ -105,12 +105,3 @@ def withdrawal_notify(decision_id: int) -> int:
     sent = get_connection().send_messages(emails) or 0
     logger.info("treatment withdrawal %s: %d of %d therapist email(s) sent", decision.public_id, sent, len(emails))
     return sent
-
-
-def _zone(*names: str) -> ZoneInfo:
-    for name in names:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login, password_validation
+from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.decorators import role_required
+from rapport.accounts.forms import NewPasswordForm
 from rapport.accounts.models import Role
 from rapport.clients.intake import FIELDS, intake_own, intake_save
 from rapport.clients.onboarding import client_invitation_accept, client_invitation_for_token
@@ -47,22 +48,8 @@ def _private_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
-class WelcomeForm(forms.Form):
-    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False)
-    password2 = forms.CharField(
-        label="Repeat the password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", "The two passwords do not match.")
-        return cleaned
+class WelcomeForm(NewPasswordForm):
+    """The client's new password; the service checks it against the validators with their details."""
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -53,6 +52,7 @@ from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.consents.models import ItemDecision
 from rapport.consents.selectors import consent_granted
+from rapport.core.timezones import first_known_zone
 from rapport.scheduling.ics import Method, appointment_invite, initials
 from rapport.scheduling.models import Appointment, AppointmentStatus, Notice, NoticeKind, NoticeState
 from rapport.scheduling.services import video_url
@@ -168,11 +168,11 @@ def notice_email(notice: Notice) -> EmailMessage:
     therapist = appointment.therapist
     participant = notice.participant
     if participant is not None:
-        zone = _zone(participant.time_zone, therapist.time_zone, practice.time_zone)
+        zone = first_known_zone(participant.time_zone, therapist.time_zone, practice.time_zone)
         link = settings.SITE_URL + reverse("site:booking_manage", kwargs={"token": participant.token})
         greeting_name = participant.name.split()[0] if participant.name.strip() else ""
     else:
-        zone = _zone(therapist.time_zone, practice.time_zone)
+        zone = first_known_zone(therapist.time_zone, practice.time_zone)
         link = settings.SITE_URL + reverse("workspace:appointment_detail", kwargs={"appointment_id": appointment.public_id})
         greeting_name = therapist.display_name.split()[0] if therapist.display_name.strip() else ""
     people = " & ".join(initials(p.name) for p in appointment.participants.filter(revoked_at__isnull=True) if p.name.strip())
@@ -294,15 +294,6 @@ def _finish(notice_id: int, state: NoticeState, clock: Callable[[], datetime], *
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:
     return (lambda: now) if now is not None else timezone.now
-
-
-def _zone(*names: str) -> ZoneInfo:
-    for name in names:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
 
 
 def _crisis_resources(resources: object) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 
+from rapport.accounts.forms import NewPasswordForm
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
 
@@ -28,24 +29,19 @@ class StaffInviteForm(forms.Form):
     )
 
 
-class InvitationAcceptForm(forms.Form):
+class InvitationAcceptForm(NewPasswordForm):
     full_name = forms.CharField(label="Your full name", max_length=150)
-    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False)
-    password2 = forms.CharField(
-        label="Repeat the password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
-    )
+    field_order = ["full_name", "password1", "password2"]
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
-        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", "The two passwords do not match.")
-        elif first:
+        # A mismatch is already reported on the second field; otherwise the validators judge the first.
+        if first and not (second and first != second):
             from rapport.accounts.models import User
 
             candidate = User(email=self.email, full_name=cleaned.get("full_name", ""))
