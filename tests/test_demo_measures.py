@@ -97,6 +97,8 @@ def test_demo_seed_builds_a_measurement_history_through_the_services():
     home = _signed_in("elena@harbourlight.example").get("/workspace/")
     assert b"Check-ins that need attention now" in home.content
     assert b"Jordan Pike" in home.content
+    alert_page = _signed_in("elena@harbourlight.example").get(f"/workspace/alerts/{open_alert.public_id}/")
+    assert b"Several days" in alert_page.content
 
     # A check-in open now for Jordan's next session, waiting for him.
     waiting = Administration.objects.get(client=jordan, instrument_key="gad7", status=AdministrationStatus.PENDING)
