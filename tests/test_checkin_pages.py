@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -469,3 +471,26 @@ def test_a_refused_answer_writes_no_audit_event(world: World):
     mark = _mark()
     _answer(Client(), _link(token), 1, "phq9_1", 9)
     assert not AuditEvent.objects.filter(id__gt=mark, action="update").exists()
+
+
+# --- Query counts ----------------------------------------------------------------------------------------------
+
+
+def test_the_check_ins_list_and_the_portal_home_do_not_grow_with_the_check_ins(world: World, client_as):
+    browser = client_as("client")
+    open_checkin(world, key="phq9")
+    browser.get(reverse("portal:home"))  # the session's first request writes the session too
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert browser.get(url).status_code == 200
+        return len(queries)
+
+    control = {url: count(url) for url in (reverse("portal:checkins"), reverse("portal:home"))}
+    for key in ("gad7", "alliance", "presession"):
+        open_checkin(world, key=key)
+    open_checkin(world, key="gad2", label="sent", status=AdministrationStatus.COMPLETED, submitted_at=timezone.now())
+    for url, before in control.items():
+        after = count(url)
+        assert after == before, f"{url}: {before} queries with one check-in, {after} with five"
+        assert after <= 15
