@@ -6,4 +6,14 @@ runs in a child process of its own against a throwaway database, so SQLite and P
 are never mixed and no real database is touched.
 """
 
-BENCHMARKS = ("audit_verify", "audit_append", "decrypt", "key_rotation", "slot_core", "scoring_throughput", "booking_race", "chart_render")
+BENCHMARKS = (
+    "audit_verify",
+    "audit_append",
+    "decrypt",
+    "key_rotation",
+    "slot_core",
+    "scoring_throughput",
+    "booking_race",
+    "chart_render",
+    "checkin_submission",
+)

@@ -27,6 +27,12 @@ class MeasuresConfig(AppConfig):
         # A missed session has nothing to check in about: its open check-ins close as a cancelled one's do.
         hooks.on_missed(administrations_cancel_for_appointment)
 
+        # The portal sits above measures: it learns of open check-ins through the "Things to do" registry.
+        from rapport.core import todo
+        from rapport.measures.todo import checkin_todos
+
+        todo.register(checkin_todos)
+
 
 def extra_directories() -> list[Path]:
     extra = getattr(settings, "RAPPORT_EXTRA_INSTRUMENTS_DIR", "")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.portal import consent_views, my_data_views, onboarding_views, views
+from rapport.portal import checkin_views, consent_views, my_data_views, onboarding_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     # First steps (rapport.portal.onboarding_views). The welcome link comes by email, before any account exists.
     path("welcome/<str:token>/", onboarding_views.welcome, name="welcome"),
     path("intake/", onboarding_views.intake, name="intake"),
+    path("check-ins/", checkin_views.checkins, name="checkins"),
+    path("check-ins/<uuid:administration_id>/", checkin_views.checkin, name="checkin"),
 ]
