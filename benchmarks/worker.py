@@ -98,7 +98,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
 
     from benchmarks import bench_audit, bench_charts, bench_crypto, bench_scoring, bench_slots
     from benchmarks.bench_booking import booking_race
-    from benchmarks.checkin_submission import checkin_submission
+    from benchmarks.bench_checkin_submission import checkin_submission
 
     registry = {
         "audit_verify": bench_audit.audit_verify,
