@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from rapport.core.fields import EncryptedJSONField
+from rapport.core.fields import EncryptedJSONField, EncryptedTextField
 from rapport.core.models import BaseModel
 
 
@@ -57,8 +57,9 @@ class Administration(BaseModel):
     """One client answering one instrument once, usually for one appointment.
 
     Each client of a couple has their own row: partners answer independently and never see each
-    other's answers. ``token_hash`` is the SHA-256 of the one-time link's token (the token itself is
-    never stored). Every answer is encrypted, choices included: together they are clinical.
+    other's answers. ``token_hash`` is the SHA-256 of the one-time link's token, which is what a link
+    is looked up by; the token itself is kept only sealed (``token``), for the emails that carry the
+    link. Every answer is encrypted, choices included: together they are clinical.
     """
 
     practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="+")
@@ -75,6 +76,17 @@ class Administration(BaseModel):
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     token_hash = models.CharField(max_length=64, unique=True)
+    # The token itself, sealed with the practice's keys (as scheduling keeps a participant's
+    # manage link): the invitation and the reminder carry the link, and only this row opens it.
+    # Empty for check-ins created before invitations existed; those are never emailed.
+    token = EncryptedTextField(blank=True)
+    # Claims for the client's emails (rapport.measures.invitations): set by a conditional UPDATE
+    # before the message goes out, so two workers never send the same one.
+    invited_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    # Why the last email about this check-in did not go (no address, the mail server refused it):
+    # for a person to look at; such a row is not emailed again by itself.
+    email_error = models.CharField(max_length=300, blank=True)
     answers = EncryptedJSONField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The stored score (see the module docstring): empty until the final submission.
@@ -95,7 +107,10 @@ class Administration(BaseModel):
                 name="administration_once_per_appointment",
             )
         ]
-        indexes = [models.Index(fields=["client", "status"], name="administration_client_status")]
+        indexes = [
+            models.Index(fields=["client", "status"], name="administration_client_status"),
+            models.Index(fields=["status", "opens_at"], name="administration_status_opens"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument_key} ({self.status})"

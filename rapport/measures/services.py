@@ -1,8 +1,8 @@
 """Writes for check-ins: the measurement plan, administrations and their answers.
 
-Nothing here invites a client: ``administrations_for_appointment`` creates the rows and returns
-each one-time token to its caller, and no periodic task calls it yet (the check-in pages, their
-emails and reminders come with the next phase; see docs/checkins.md). The risk path is live:
+Nothing here invites a client: ``administrations_for_appointment`` creates the rows, keeps each
+one-time token sealed on its row and returns it to its caller; the periodic sweep in
+``rapport.measures.invitations`` calls it and sends the emails (docs/checkins.md). The risk path is live:
 a saved risk answer raises a ``RiskAlert`` in the same transaction (``rapport.measures.alerts``).
 """
 
@@ -195,6 +195,7 @@ def administrations_for_appointment(appointment: Appointment, *, now: datetime) 
                         due_at=due_at,
                         expires_at=expires_at,
                         token_hash=hash_token(token),
+                        token=token,
                     )
             except IntegrityError:
                 # Another worker created it between the check and the insert.

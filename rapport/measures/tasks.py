@@ -1,7 +1,4 @@
-"""Background work for check-ins: the therapist's email about a risk alert, escalation, and expiry.
-
-No task here creates administrations or invites a client: that comes with the check-in pages.
-"""
+"""Background work for check-ins: creating and inviting them, the risk alert's emails, and expiry."""
 
 from __future__ import annotations
 
@@ -10,6 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from rapport.measures.alerts import alert_notify, alerts_escalate
+from rapport.measures.invitations import checkins_issue, invitations_send_due, reminders_send_due
 from rapport.measures.services import administrations_expire
 
 
@@ -28,3 +26,12 @@ def alerts_escalate_task() -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def administrations_expire_task() -> int:
     return administrations_expire(now=timezone.now())
+
+
+# Creation, invitations and reminders in one sweep, in that order, so a check-in created now is
+# invited in the same run (rapport.measures.invitations). Each step reads the clock afresh: the
+# emails of a long run are judged by the time they are sent.
+@db_periodic_task(crontab(minute="*/5"))
+def checkins_sweep_task() -> int:
+    checkins_issue(now=timezone.now())
+    return invitations_send_due(now=timezone.now()) + reminders_send_due(now=timezone.now())
