@@ -362,3 +362,12 @@ def test_a_client_outside_the_case_is_not_exported_under_it(world: World, client
     couple_course(world)
     response = client_as("therapist_a").get(_fhir_url(world.individual_case, world.partner_a))
     assert response.status_code == 404
+
+
+def test_each_partners_record_access_list_names_the_read_of_their_scores(world: World, client_as: Any):
+    couple_course(world)
+    client_as("therapist_a").get(_measures_url(world, couple=True))
+    for persona in ("partner_a", "partner_b"):
+        page = client_as(persona).get(reverse("portal:record_access")).content.decode()
+        assert "Theo Treating" in page
+        assert "opened your therapy record: check-in scores" in page
