@@ -24,19 +24,11 @@ from zoneinfo import ZoneInfo
 from rapport.measures.change import RELIABLE_DETERIORATION, RELIABLE_IMPROVEMENT, Change
 from rapport.measures.instruments import Instrument
 from rapport.measures.series import InstrumentSeries, SeriesPoint
-from rapport.reports.charts import (
-    Band,
-    Marker,
-    Point,
-    Series,
-    TableRow,
-    series_chart,
-    series_description,
-    series_table,
-    svg_data_uri,
-    written_date,
-    written_value,
-)
+
+# The module, not its names: importing charts first imports matplotlib, whose first run logs while it
+# builds its font cache; Rapport's log filter then loads the URLconf, whose views import this module
+# while charts is still half-initialised. Names looked up at call time do not mind.
+from rapport.reports import charts
 
 CLASSIFICATION_WORDS = {
     RELIABLE_IMPROVEMENT: "reliable improvement",
@@ -86,7 +78,7 @@ class ResultView:
     chart_uri: str  # data: URI of the SVG, for <img src>
     description: str  # the chart in words: the image's alt text
     columns: tuple[str, ...]  # the table's value columns, one per series
-    rows: tuple[TableRow, ...]
+    rows: tuple[charts.TableRow, ...]
     attribution: str | None  # the line the instrument's licence asks to show
     changes: tuple[ChangeSummary, ...] = ()
 
@@ -95,8 +87,8 @@ def _local(when: datetime, zone: ZoneInfo) -> datetime:
     return when.astimezone(zone)
 
 
-def _points(series: InstrumentSeries, zone: ZoneInfo) -> list[Point]:
-    return [Point(_local(p.when, zone), p.total, "prorated" if p.prorated else None) for p in series.points]
+def _points(series: InstrumentSeries, zone: ZoneInfo) -> list[charts.Point]:
+    return [charts.Point(_local(p.when, zone), p.total, "prorated" if p.prorated else None) for p in series.points]
 
 
 def _name(instrument: Instrument) -> str:
@@ -111,10 +103,10 @@ def _chart(
     *,
     title: str,
     lead: str,
-    series: Sequence[Series],
+    series: Sequence[charts.Series],
     instrument: Instrument,
-    bands: Sequence[Band] | None = None,
-    markers: Sequence[Marker] | None = None,
+    bands: Sequence[charts.Band] | None = None,
+    markers: Sequence[charts.Marker] | None = None,
     cutoff: float | None = None,
     cutoff_label: str = "",
 ) -> tuple[str, str]:
@@ -128,8 +120,8 @@ def _chart(
         "cutoff": cutoff,
         "cutoff_label": cutoff_label,
     }
-    svg = series_chart(**arguments, y_min=y_min, y_max=y_max, higher_is_better=instrument.higher_is_better)  # type: ignore[arg-type]
-    return svg_data_uri(svg), series_description(**arguments)  # type: ignore[arg-type]
+    svg = charts.series_chart(**arguments, y_min=y_min, y_max=y_max, higher_is_better=instrument.higher_is_better)  # type: ignore[arg-type]
+    return charts.svg_data_uri(svg), charts.series_description(**arguments)  # type: ignore[arg-type]
 
 
 # --- The client's own results ------------------------------------------------------------------------
@@ -138,14 +130,14 @@ def _chart(
 def _difference_words(first: SeriesPoint, latest: SeriesPoint, zone: ZoneInfo, *, out_of: str = "") -> str:
     assert first.total is not None
     assert latest.total is not None
-    first_words = f"{written_value(first.total)}{out_of} on {written_date(_local(first.when, zone))}"
-    latest_words = f"{written_value(latest.total)}{out_of} on {written_date(_local(latest.when, zone))}"
+    first_words = f"{charts.written_value(first.total)}{out_of} on {charts.written_date(_local(first.when, zone))}"
+    latest_words = f"{charts.written_value(latest.total)}{out_of} on {charts.written_date(_local(latest.when, zone))}"
     moved = latest.total - first.total
     if moved == 0:
         how = "the same as your first"
     else:
         points = "point" if abs(moved) == 1 else "points"
-        how = f"{written_value(abs(moved))} {points} {'higher' if moved > 0 else 'lower'} than your first"
+        how = f"{charts.written_value(abs(moved))} {points} {'higher' if moved > 0 else 'lower'} than your first"
     return f"Your first was {first_words}. Your latest, {latest_words}, is {how}."
 
 
@@ -162,7 +154,7 @@ def client_sentence(series: InstrumentSeries, zone: ZoneInfo) -> str:
         only = scored[0]
         assert only.total is not None
         sentences.append(
-            f"You have one score so far: {written_value(only.total)}{out_of} on {written_date(_local(only.when, zone))}. "
+            f"You have one score so far: {charts.written_value(only.total)}{out_of} on {charts.written_date(_local(only.when, zone))}. "
             "Later check-ins will show how it moves over time."
         )
     elif scored:
@@ -180,7 +172,7 @@ def client_sentence(series: InstrumentSeries, zone: ZoneInfo) -> str:
             sentences.append("On this questionnaire, a lower score means you reported being bothered less often by what it asks about.")
         if series.rule.applies and series.rule.threshold is not None:
             sentences.append(
-                f"A change of less than {written_value(series.rule.threshold)} points can come from the ordinary ups and "
+                f"A change of less than {charts.written_value(series.rule.threshold)} points can come from the ordinary ups and "
                 "downs between one time and the next."
             )
     sentences.append(NOT_A_DIAGNOSIS)
@@ -193,7 +185,7 @@ def client_result(series: InstrumentSeries, zone: ZoneInfo) -> ResultView:
     own = instrument.authorship == "project"
     title = OWN_CHECK_IN_TITLES.get(instrument.key, instrument.name) if own else f"Your {_name(instrument)} scores"
     lead = "Your answers over time" if own else "Your scores over time"
-    line = Series("You", _points(series, zone))
+    line = charts.Series("You", _points(series, zone))
     uri, description = _chart(title=title, lead=lead, series=[line], instrument=instrument)
     return ResultView(
         key=instrument.key,
@@ -203,7 +195,7 @@ def client_result(series: InstrumentSeries, zone: ZoneInfo) -> ResultView:
         chart_uri=uri,
         description=description,
         columns=("Your score",),
-        rows=tuple(series_table([line])),
+        rows=tuple(charts.series_table([line])),
         attribution=instrument.licence.attribution,
     )
 
@@ -220,7 +212,7 @@ def _change_summary(series: InstrumentSeries, label: str) -> ChangeSummary:
     rule = series.rule
     change = series.latest_change
     if rule.rule == "fixed_threshold":
-        rule_words = f"published fixed threshold: a change of {written_value(rule.threshold or 0)} points or more"
+        rule_words = f"published fixed threshold: a change of {charts.written_value(rule.threshold or 0)} points or more"
     elif rule.rule:
         rule_words = "Jacobson & Truax reliable change index"
     else:
@@ -238,13 +230,13 @@ def _change_summary(series: InstrumentSeries, label: str) -> ChangeSummary:
     )
 
 
-def _markers(series: InstrumentSeries, label: str, zone: ZoneInfo) -> list[Marker]:
+def _markers(series: InstrumentSeries, label: str, zone: ZoneInfo) -> list[charts.Marker]:
     markers = []
     for point in series.changes_to_mark:
         assert point.change is not None
         kind = point.change.classification
         if kind in (RELIABLE_IMPROVEMENT, RELIABLE_DETERIORATION):
-            markers.append(Marker(_local(point.when, zone), kind, label))  # type: ignore[arg-type]
+            markers.append(charts.Marker(_local(point.when, zone), kind, label))  # type: ignore[arg-type]
     return markers
 
 
@@ -253,9 +245,9 @@ def therapist_result(instrument: Instrument, per_client: Sequence[tuple[str, Ins
 
     ``per_client`` pairs each client's name with their series, in the case's order.
     """
-    lines = [Series(label, _points(series, zone)) for label, series in per_client]
+    lines = [charts.Series(label, _points(series, zone)) for label, series in per_client]
     markers = [marker for label, series in per_client for marker in _markers(series, label, zone)]
-    bands = [Band(b.key, b.label, b.min, b.max) for b in instrument.bands.ranges] if instrument.bands else None
+    bands = [charts.Band(b.key, b.label, b.min, b.max) for b in instrument.bands.ranges] if instrument.bands else None
     cutoff = instrument.caseness_cutoff
     cutoff_value = None
     if cutoff is not None:
@@ -280,7 +272,7 @@ def therapist_result(instrument: Instrument, per_client: Sequence[tuple[str, Ins
         chart_uri=uri,
         description=description,
         columns=tuple(label for label, _ in per_client),
-        rows=tuple(series_table(lines)),
+        rows=tuple(charts.series_table(lines)),
         attribution=instrument.licence.attribution,
         changes=tuple(_change_summary(series, label) for label, series in per_client),
     )
