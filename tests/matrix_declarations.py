@@ -403,6 +403,7 @@ from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 from tests.matrix_record_access import RECORD_ACCESS_ROUTES  # noqa: E402
+from tests.matrix_results import RESULTS_ROUTES  # noqa: E402
 from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
 ROUTES.update(ALERT_ROUTES)
@@ -414,5 +415,6 @@ ROUTES.update(ONBOARDING_ROUTES)
 ROUTES.update(MYDATA_ROUTES)
 ROUTES.update(PORTAL_ROUTES)
 ROUTES.update(RECORD_ACCESS_ROUTES)
+ROUTES.update(RESULTS_ROUTES)
 # Also extends the case pages with a variant where the clients consent to supervision.
 ROUTES.update(SUPERVISION_ROUTES)

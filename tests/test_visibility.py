@@ -44,6 +44,7 @@ from rapport.portal.services import export_build, export_request
 from rapport.practice.models import ServiceKind
 from tests.consenting import sign_all
 from tests.personas import World
+from tests.results import PAT_NOTE, sent, when
 from tests.sessions import book
 from tests.test_authorization_matrix import PATTERNS
 
@@ -250,6 +251,38 @@ def _downloads_partner_a_export(probe: Probe) -> str:
     return _status(probe.browser.get(reverse("portal:my_data_download", kwargs={"token": probe.state["token"]})))
 
 
+def _partner_a_checks_in(world: World) -> dict[str, Any]:
+    """Pat answers the before-session check-in twice and writes a note after a session; Quinn answers nothing."""
+    case = world.couple_case
+    sent(world.partner_a, case, "presession", {"week": 3}, when(3, 5))
+    sent(world.partner_a, case, "presession", {"week": 8}, when(3, 19))
+    sent(world.partner_a, case, "alliance", {"goals": 5, "tasks": 4, "bond": 3, "note": PAT_NOTE}, when(3, 5, 18), timing="after")
+    return {}
+
+
+def _sees_partner_a_results(probe: Probe) -> str:
+    world = probe.world
+    if probe.persona in CLIENT_PERSONAS:
+        response = probe.browser.get(reverse("portal:results"))
+        if response.status_code != 200:
+            return _status(response)
+        # The page takes no id: what a partner sees is whatever their own record holds.
+        return YES if response.context["results"] else NOT_SHOWN
+    response = probe.browser.get(_case_url("workspace:case_measures", world))
+    if response.status_code != 200:
+        return _status(response)
+    return YES if any(world.partner_a.full_name in result.columns for result in response.context["results"]) else NOT_SHOWN
+
+
+def _sees_partner_a_fhir(probe: Probe) -> str:
+    world = probe.world
+    url = reverse("workspace:client_fhir", kwargs={"case_id": world.couple_case.public_id, "client_id": world.partner_a.public_id})
+    response = probe.browser.get(url)
+    if response.status_code != 200:
+        return _status(response)
+    return YES if PAT_NOTE in response.content.decode() else NOT_SHOWN
+
+
 # --- The table ------------------------------------------------------------------------------------------
 
 
@@ -361,6 +394,35 @@ ROWS: tuple[Row, ...] = (
         },
     ),
     Row(
+        key="partner_results",
+        item="a partner's check-in results (their scores over time)",
+        setup=_partner_a_checks_in,
+        probe=_sees_partner_a_results,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": YES,
+            "other_partner": NOT_SHOWN,
+        },
+    ),
+    Row(
+        key="partner_checkins_fhir",
+        item="a partner's check-in answers, free text included, as a FHIR export",
+        setup=_partner_a_checks_in,
+        probe=_sees_partner_a_fhir,
+        cells={
+            # The export is a workspace download: clients are turned away (403) before any lookup.
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": FORBIDDEN,
+            "client": FORBIDDEN,
+            "other_partner": FORBIDDEN,
+        },
+    ),
+    Row(
         key="partner_export",
         item="a partner's data export, through its download link",
         setup=_partner_a_exports,
@@ -378,7 +440,11 @@ ROWS: tuple[Row, ...] = (
 )
 
 # Workspace routes that take a client's id, each with the row above that pins who reaches it.
-CLIENT_ID_ROUTES = {"workspace:client_intake": "partner_intake", "workspace:client_invite": "partner_intake"}
+CLIENT_ID_ROUTES = {
+    "workspace:client_intake": "partner_intake",
+    "workspace:client_invite": "partner_intake",
+    "workspace:client_fhir": "partner_checkins_fhir",
+}
 
 CELLS = [(row, column) for row in ROWS for column in COLUMNS]
 

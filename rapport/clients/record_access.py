@@ -27,6 +27,7 @@ KINDS = {
     "clients.clientinvitation": "your portal account",
     "consents.signature": "a consent you signed",
     "portal.dataexport": "your data export",
+    "measures.results": "your check-in results",
 }
 OTHER_KIND = "another part of your record"
 
@@ -41,6 +42,7 @@ STAFF_KINDS = {
     "clients.clientinvitation": "the client's portal account",
     "consents.signature": "a consent the client signed",
     "portal.dataexport": "the client's data export",
+    "measures.results": "the client's check-in results",
 }
 STAFF_OTHER_KIND = "another part of the client's record"
 
@@ -72,6 +74,8 @@ CHANGES = {
     "emergency_relationship": "emergency contact's relationship",
     "what_brings_you": "what brings you",
     "what_you_hope_for": "what you hope for",
+    # A read of the stored check-in scores (the results pages), never of the answers.
+    "scores": "check-in scores",
 }
 
 # Only the one change that addresses the client differs for the therapist.

@@ -304,7 +304,10 @@ def bundle(resources: Iterable[Mapping[str, Any]], *, type: str = "collection", 
         if base is not None:
             entry["fullUrl"] = f"{_base(base)}/{resource['resourceType']}/{resource['id']}"
         entries.append(entry)
-    result: JSON = {"resourceType": "Bundle", "type": type, "entry": entries}
+    result: JSON = {"resourceType": "Bundle", "type": type}
+    # FHIR JSON forbids empty arrays: a client with nothing to export gets a Bundle without entries.
+    if entries:
+        result["entry"] = entries
     if type == "searchset":
         result["total"] = len(entries)
     return result

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from rapport.portal import checkin_views, consent_views, my_data_views, onboarding_views, views
+from rapport.portal import checkin_views, consent_views, my_data_views, onboarding_views, results_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     path("record-access/", views.record_access, name="record_access"),
+    # The client's own check-in results (rapport.portal.results_views).
+    path("results/", results_views.results, name="results"),
     path("my-data/", my_data_views.my_data, name="my_data"),
     path("my-data/<str:token>/download/", my_data_views.my_data_download, name="my_data_download"),
     path("consents/", consent_views.consents, name="consents"),

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from rapport.workspace import alert_views, calendar_views, consent_views, onboarding_views, record_access_views, supervision_views, views
+from rapport.workspace import (
+    alert_views,
+    calendar_views,
+    consent_views,
+    measures_views,
+    onboarding_views,
+    record_access_views,
+    supervision_views,
+    views,
+)
 
 app_name = "workspace"
 urlpatterns = [
@@ -11,6 +20,10 @@ urlpatterns = [
     path("cases/<uuid:case_id>/signatures/<uuid:signature_id>/pdf/", views.case_signature_pdf, name="case_signature_pdf"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
     path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
+    # Check-in results, each check-in's answers and the FHIR export (rapport.workspace.measures_views).
+    path("cases/<uuid:case_id>/measures/", measures_views.case_measures, name="case_measures"),
+    path("cases/<uuid:case_id>/check-ins/<uuid:checkin_id>/", measures_views.case_checkin, name="case_checkin"),
+    path("cases/<uuid:case_id>/clients/<uuid:client_id>/fhir/", measures_views.client_fhir, name="client_fhir"),
     # Onboarding a case's clients (rapport.workspace.onboarding_views).
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/invite/", onboarding_views.client_invite_view, name="client_invite"),
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/intake/", onboarding_views.client_intake, name="client_intake"),
