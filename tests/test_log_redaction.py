@@ -49,3 +49,17 @@ def test_other_paths_and_messages_pass_unchanged():
 def test_the_console_handler_carries_the_filter():
     handlers = logging.getLogger().handlers
     assert any(isinstance(f, SecretPathFilter) for handler in handlers for f in handler.filters)
+
+
+def test_a_record_logged_while_the_urlconf_is_half_imported_is_kept_and_the_pattern_is_built_later(monkeypatch):
+    from rapport.core import log_redaction
+
+    def half_imported() -> None:
+        raise ImportError("cannot import name 'series_chart' from partially initialized module 'rapport.reports.charts'")
+
+    monkeypatch.setattr(log_redaction, "_secret_path", half_imported)
+    record = logging.LogRecord("matplotlib.font_manager", logging.INFO, __file__, 1, "building the font cache", (), None)
+    assert SecretPathFilter().filter(record) is True
+    assert record.getMessage() == "building the font cache"
+    monkeypatch.undo()
+    assert REDACTED in redact_paths(reverse("checkin_link", kwargs={"token": "abc"}))

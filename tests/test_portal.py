@@ -18,10 +18,12 @@ from rapport.clients.record_access import describe
 from rapport.clients.selectors import case_read_for_user
 from rapport.clients.services import client_create
 from rapport.core import todo
+from rapport.measures.services import answers_save
 from rapport.practice.models import Service, ServiceKind
 from rapport.scheduling.models import Participant
 from rapport.scheduling.selectors import sessions_upcoming
 from rapport.scheduling.services import appointment_cancel
+from tests.answering import open_checkin
 from tests.sessions import book
 
 HOME = reverse("portal:home")
@@ -165,6 +167,18 @@ def test_events_without_an_actor_are_worded_for_what_they_were(world, client_as)
     )
     # The persona's client record was created with no one signed in.
     assert any(row.who == "The system" and row.kind == "your client details" for row in rows)
+
+
+def test_a_check_in_answered_through_its_link_is_worded_as_the_link_not_as_the_system(world, client_as):
+    administration, token = open_checkin(world)
+    answers_save(administration=administration, answers={"phq9_1": 1}, final=False, token=token)
+    rows = _rows(client_as("client").get(ACCESS))
+    assert (rows[0].who, rows[0].action, rows[0].kind, rows[0].changes) == (
+        "Someone using a check-in link",
+        "changed",
+        "a check-in",
+        ["answers"],
+    )
 
 
 def test_details_show_only_known_field_names_in_plain_words(world, client_as):

@@ -28,6 +28,7 @@ KINDS = {
     "consents.signature": "a consent you signed",
     "portal.dataexport": "your data export",
     "measures.results": "your check-in results",
+    "measures.administration": "a check-in",
 }
 OTHER_KIND = "another part of your record"
 
@@ -43,6 +44,7 @@ STAFF_KINDS = {
     "consents.signature": "a consent the client signed",
     "portal.dataexport": "the client's data export",
     "measures.results": "the client's check-in results",
+    "measures.administration": "a check-in",
 }
 STAFF_OTHER_KIND = "another part of the client's record"
 
@@ -76,6 +78,9 @@ CHANGES = {
     "what_you_hope_for": "what you hope for",
     # A read of the stored check-in scores (the results pages), never of the answers.
     "scores": "check-in scores",
+    # A check-in's own events: answers saved, or the check-in closed with its session or its time.
+    "answers": "answers",
+    "expired": "expired",
 }
 
 # Only the one change that addresses the client differs for the therapist.
@@ -88,6 +93,8 @@ SYSTEM = "The system"
 # account to name: it may have been the client, a partner booked into the same session, or anyone
 # holding the link. The page says so rather than guess.
 BOOKING_LINK = "Someone using a booking link"
+# The same for a check-in answered through its one-time link: whoever held the emailed link.
+CHECKIN_LINK = "Someone using a check-in link"
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ def describe(event: AuditEvent, zone: ZoneInfo, *, for_staff: bool = False) -> A
         who, role, by_link = event.actor.full_name or "A member of staff", ROLES.get(event.actor_role, ""), False
     elif event.object_type == "scheduling.appointment":
         who, role, by_link = BOOKING_LINK, "", True
+    elif event.object_type == "measures.administration" and isinstance(event.detail, dict) and event.detail.get("via") == "link":
+        who, role, by_link = CHECKIN_LINK, "", True
     else:
         who, role, by_link = SYSTEM, "", False
     fields = event.detail.get("fields") if isinstance(event.detail, dict) else None

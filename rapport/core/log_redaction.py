@@ -56,7 +56,14 @@ class SecretPathFilter(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):
             return True
-        redacted = redact_paths(message)
+        try:
+            redacted = redact_paths(message)
+        except ImportError:
+            # A record logged while the URLconf's own imports are half done (matplotlib building its
+            # font cache as a view module imports the charts, say) cannot load the URLconf yet. No
+            # request has been served, so there is no link to hide; the pattern is built, and cached,
+            # on a later record.
+            return True
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
