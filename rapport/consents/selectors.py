@@ -180,6 +180,14 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     Derived from the decisions rather than a flag, so it clears itself when the client consents
     again. The therapist is also emailed once, when it happens (``rapport.consents.notifications``).
     """
+    return withdrawals_for(therapist, TREATMENT)
+
+
+def withdrawals_for(therapist: Therapist, item_key: str) -> list[ItemDecision]:
+    """The newest decision of each client of the therapist's open cases who says no to the item right now.
+
+    A client who never decided on the item is not listed: only a "no" they gave.
+    """
     clients = Client.objects.filter(
         memberships__case__primary_therapist=therapist,
         memberships__case__practice_id=therapist.practice_id,
@@ -187,7 +195,7 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     )
     newest: dict[int, ItemDecision] = {}
     for decision in (
-        ItemDecision.objects.filter(client__in=clients, item_key=TREATMENT).select_related("client", "decided_by").order_by("id")
+        ItemDecision.objects.filter(client__in=clients, item_key=item_key).select_related("client", "decided_by").order_by("id")
     ):
         newest[decision.client_id] = decision
     return [decision for decision in newest.values() if not decision.granted]

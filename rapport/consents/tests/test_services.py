@@ -145,7 +145,7 @@ def test_a_client_signs_and_each_item_gets_a_decision(consents):
     assert signature.signed_by == consents.user("client")
     assert signature.typed_name == "Cora Client"
     assert consent_state(consents.client) == _choices(email_reminders=False, supervision=False)
-    assert signature.decisions.count() == 6
+    assert signature.decisions.count() == len(DEFAULT_ITEMS)
     assert consent_granted(consents.client, "treatment")
     assert not consent_granted(consents.client, "supervision")
 
@@ -252,7 +252,7 @@ def test_a_signature_is_audited_against_the_clients_record(consents):
     assert event.client_id == consents.client.public_id
     assert event.practice_id == consents.practice.public_id
     assert event.actor == consents.user("client")
-    assert event.detail == {"document": "practice-consent", "version": 1, "items": 6}
+    assert event.detail == {"document": "practice-consent", "version": 1, "items": len(DEFAULT_ITEMS)}
 
 
 # Withdrawal
