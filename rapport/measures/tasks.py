@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from rapport.measures.alerts import alert_notify, alerts_escalate
+from rapport.measures.pausing import pause_notify
 from rapport.measures.services import administrations_expire
 
 
@@ -28,3 +29,8 @@ def alerts_escalate_task() -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def administrations_expire_task() -> int:
     return administrations_expire(now=timezone.now())
+
+
+@db_task()
+def check_ins_paused_notify_task(decision_id: int) -> int:
+    return pause_notify(decision_id)
