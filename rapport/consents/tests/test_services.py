@@ -50,7 +50,7 @@ def _republish(world, *, material, text="I agree to take part in therapy, and I 
 # Versioning
 
 
-def test_the_default_document_has_six_items_and_only_treatment_is_required(consents):
+def test_the_default_document_has_seven_items_and_only_treatment_is_required(consents):
     items = list(consents.v1.items.order_by("position"))
     assert [i.key for i in items] == [
         "treatment",
@@ -58,6 +58,7 @@ def test_the_default_document_has_six_items_and_only_treatment_is_required(conse
         "text_messages",
         "online_sessions",
         "supervision",
+        "check_ins",
         "anonymised_reports",
     ]
     assert [i.key for i in items if i.required] == ["treatment"]
