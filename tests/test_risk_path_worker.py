@@ -12,6 +12,7 @@ one Redis never take each other's tasks.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -113,7 +114,9 @@ def worker(smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     try:
         yield Worker(process, log)
     finally:
-        process.terminate()
+        # SIGINT is Huey's graceful stop: the worker finishes its task and closes its database
+        # connection, rather than dying with the shared SQLite file open mid-write (SIGTERM).
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
