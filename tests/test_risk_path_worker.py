@@ -3,10 +3,14 @@ queue, a real SMTP server on loopback. The other risk-path tests run Huey in imm
 the test; this one proves the same path holds when the work crosses a process and a queue.
 
 It needs Redis (``RAPPORT_TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/0``) and fails, never
-skips, when Redis does not answer: ``make services`` starts it. The worker reads the test's
-database, so the test commits for real (``transaction=True``); it runs on SQLite (a file, shared by
-both processes) and on PostgreSQL alike. Its queue has a name of its own, so two test runs sharing
-one Redis never take each other's tasks.
+skips, when Redis does not answer: ``make services`` starts it. Its queue has a name of its own, so
+two test runs sharing one Redis never take each other's tasks.
+
+The worker reads the test's database, so the test commits for real (``transaction=True``). It runs
+in the PostgreSQL pass only (marker ``postgresql``, deselected on SQLite): on the SQLite pass, once
+the worker process had written the shared test file, later connections of the same xdist worker
+failed with "disk I/O error" in the full suite (not in smaller runs), breaking unrelated tests.
+PostgreSQL and Redis are also the pairing a practice runs when it uses separate worker processes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from rapport.measures.tasks import alerts_escalate_task
 from rapport.practice.models import Practice
 from tests.checkins import NOW, PHQ9_WITH_RISK, book, phq9_of, prepare
 from tests.smtp_capture import SmtpCapture
+
+pytestmark = pytest.mark.postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
