@@ -398,6 +398,7 @@ from tests.matrix_alerts import ALERT_ROUTES  # noqa: E402
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
+from tests.matrix_checkin_controls import CHECKIN_CONTROL_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
@@ -410,6 +411,7 @@ ROUTES.update(ALERT_ROUTES)
 ROUTES.update(BOOKING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CHECKIN_ROUTES)
+ROUTES.update(CHECKIN_CONTROL_ROUTES)
 ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(ONBOARDING_ROUTES)
 ROUTES.update(MYDATA_ROUTES)

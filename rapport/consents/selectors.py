@@ -180,17 +180,34 @@ def treatment_withdrawals_for(therapist: Therapist) -> list[ItemDecision]:
     Derived from the decisions rather than a flag, so it clears itself when the client consents
     again. The therapist is also emailed once, when it happens (``rapport.consents.notifications``).
     """
+    return withdrawals_for(therapist, TREATMENT)
+
+
+def withdrawals_for(therapist: Therapist, item_key: str) -> list[ItemDecision]:
+    """The newest decision of each client of the therapist's open cases who says no to the item right now.
+
+    A client who never decided on the item is not listed: only a "no" they gave.
+    """
+    return withdrawals_by_item_for(therapist, (item_key,))[item_key]
+
+
+def withdrawals_by_item_for(therapist: Therapist, item_keys: Sequence[str]) -> dict[str, list[ItemDecision]]:
+    """``withdrawals_for`` of several items in one query (the therapist's home page lists two)."""
     clients = Client.objects.filter(
         memberships__case__primary_therapist=therapist,
         memberships__case__practice_id=therapist.practice_id,
         memberships__case__status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
     )
-    newest: dict[int, ItemDecision] = {}
+    newest: dict[tuple[str, int], ItemDecision] = {}
     for decision in (
-        ItemDecision.objects.filter(client__in=clients, item_key=TREATMENT).select_related("client", "decided_by").order_by("id")
+        ItemDecision.objects.filter(client__in=clients, item_key__in=list(item_keys)).select_related("client", "decided_by").order_by("id")
     ):
-        newest[decision.client_id] = decision
-    return [decision for decision in newest.values() if not decision.granted]
+        newest[(decision.item_key, decision.client_id)] = decision
+    found: dict[str, list[ItemDecision]] = {key: [] for key in item_keys}
+    for (key, _), decision in newest.items():
+        if not decision.granted:
+            found[key].append(decision)
+    return found
 
 
 def version_for_client(client: Client, version_id: uuid.UUID) -> ConsentVersion | None:

@@ -19,6 +19,7 @@ from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.clients.models import Case, CaseMember, CaseStatus, Client
+from rapport.consents import hooks
 from rapport.consents.canonical import CanonicalItem, content_hash, normalise_text
 from rapport.consents.models import ConsentDocument, ConsentItem, ConsentVersion, ItemDecision, Signature
 from rapport.consents.names import typed_name_matches
@@ -27,6 +28,8 @@ from rapport.practice.models import Practice, Therapist
 logger = logging.getLogger("rapport.consents")
 
 TREATMENT = "treatment"
+# Short check-ins before and after sessions; "no" pauses them (rapport.measures: docs/checkins.md).
+CHECK_INS = "check_ins"
 # Lets the supervisor of the client's therapist see the case, without names (see docs/supervision.md).
 SUPERVISION = "supervision"
 _OPEN_STATUSES = (CaseStatus.CONSULTATION, CaseStatus.ACTIVE)
@@ -202,10 +205,11 @@ def consent_sign(
         raise ValidationError("Please type your name as the practice has it, to sign.", code="name_mismatch")
 
     now = timezone.now()
+    before = _standing(client)
     signature = Signature.objects.create(
         version=version, client=client, case=case, signed_by=actor, typed_name=typed_name, signed_at=now, content_hash=version.content_hash
     )
-    ItemDecision.objects.bulk_create(
+    decisions = ItemDecision.objects.bulk_create(
         ItemDecision(
             client=client, signature=signature, item=item, item_key=item.key, granted=choices[item.key], decided_at=now, decided_by=actor
         )
@@ -220,7 +224,14 @@ def consent_sign(
         client_id=client.public_id,
         detail={"document": document.key, "version": version.number, "items": len(items)},
     )
+    for decision in decisions:
+        hooks.decided(hooks.Decided(decision=decision, before=before.get(decision.item_key)))
     return signature
+
+
+def _standing(client: Client) -> dict[str, bool]:
+    """Each item key the client decided on, mapped to their newest decision (as ``selectors.consent_state``)."""
+    return dict(ItemDecision.objects.filter(client=client).order_by("id").values_list("item_key", "granted"))
 
 
 @transaction.atomic
@@ -259,6 +270,7 @@ def consent_withdraw(*, actor: User, client: Client, item_key: str) -> Withdrawa
         client_id=client.public_id,
         detail={"item": item_key, "granted": False, "therapists_to_tell": len(therapists)},
     )
+    hooks.decided(hooks.Decided(decision=decision, before=True))
     if therapists:
         client_public_id, decision_pk = client.public_id, decision.pk
         transaction.on_commit(
@@ -268,6 +280,54 @@ def consent_withdraw(*, actor: User, client: Client, item_key: str) -> Withdrawa
         )
         transaction.on_commit(lambda: _tell_therapists(decision_pk))
     return Withdrawal(decision=decision, therapists_to_tell=therapists)
+
+
+@transaction.atomic
+def consent_item_decide(*, actor: User, client: Client, item_key: str, granted: bool) -> ItemDecision:
+    """Record the client's choice on one optional item outside a signature: saying no, or yes (again).
+
+    This is how a client pauses and resumes check-ins (item ``check_ins``), and how any optional
+    item withdrawn earlier is granted again without signing the whole form anew. The choice is
+    recorded against the item as the practice words it today: the newest version, among the
+    practice's documents, that asks it. Refused, with nothing written: an item no current version
+    asks (``not_asked``); a required item (``required``: withdrawing one goes through
+    ``consent_withdraw``, which tells the therapist, and granting one is signing the form); a choice
+    the client already holds (``unchanged``). A client who never decided may say either.
+    """
+    _require_may_act_for(actor, client)
+    # One decision at a time per client, so a double click records one row, not two.
+    Client.objects.select_for_update().only("pk").get(pk=client.pk)
+    item = _item_asked_now(client, item_key)
+    if item is None:
+        raise ValidationError("Your practice's consent form does not ask about this.", code="not_asked")
+    if item.required:
+        raise ValidationError("This item is needed for therapy: it is changed by signing the form or by withdrawing it.", code="required")
+    before = _standing(client).get(item_key)
+    if before is granted:
+        message = "You have already agreed to this." if granted else "You have already said no to this."
+        raise ValidationError(message, code="unchanged")
+    decision = ItemDecision.objects.create(
+        client=client, signature=None, item=item, item_key=item_key, granted=granted, decided_at=timezone.now(), decided_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        object_type="consents.decision",
+        object_id=decision.public_id,
+        practice_id=client.practice.public_id,
+        client_id=client.public_id,
+        detail={"item": item_key, "granted": granted},
+    )
+    hooks.decided(hooks.Decided(decision=decision, before=before))
+    return decision
+
+
+def _item_asked_now(client: Client, item_key: str) -> ConsentItem | None:
+    """The item keyed ``item_key`` in the newest version of one of the client's practice's documents, if any asks it."""
+    newest: dict[int, ConsentVersion] = {}
+    for version in ConsentVersion.objects.filter(document__practice_id=client.practice_id).order_by("document_id", "number"):
+        newest[version.document_id] = version
+    return ConsentItem.objects.filter(version__in=list(newest.values()), key=item_key).order_by("-version__published_at", "-id").first()
 
 
 def _tell_therapists(decision_pk: int) -> None:
@@ -319,6 +379,13 @@ DEFAULT_ITEMS: tuple[ItemSpec, ...] = (
         ),
     ),
     ItemSpec(
+        key=CHECK_INS,
+        text=(
+            "Send me short check-ins before and after sessions, a few questions about how I am and how therapy is "
+            "going, for my therapist and me to look at together. I can pause them at any time."
+        ),
+    ),
+    ItemSpec(
         key="anonymised_reports",
         text=(
             "My questionnaire scores may be counted, without my name, in the practice's reports on how well its "
@@ -330,7 +397,7 @@ DEFAULT_ITEMS: tuple[ItemSpec, ...] = (
 
 @transaction.atomic
 def consent_defaults_create(*, actor: User | None, practice: Practice) -> ConsentVersion:
-    """A practice's starting consent document (six items) and its first version.
+    """A practice's starting consent document (seven items) and its first version.
 
     Called when a practice is created (the ``practice_create`` command, the demo seed).
     Idempotent: a practice that already has the default document gets its current version back.

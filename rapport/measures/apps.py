@@ -33,6 +33,12 @@ class MeasuresConfig(AppConfig):
 
         todo.register(checkin_todos)
 
+        # Consents sits below measures too: a client's pause reaches their check-ins through its hook.
+        from rapport.consents import hooks as consent_hooks
+        from rapport.measures.pausing import on_consent_decided
+
+        consent_hooks.on_decided(on_consent_decided)
+
 
 def extra_directories() -> list[Path]:
     extra = getattr(settings, "RAPPORT_EXTRA_INSTRUMENTS_DIR", "")

@@ -25,6 +25,7 @@ from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseStatus, Client
 from rapport.consents.selectors import consent_state
+from rapport.consents.services import CHECK_INS
 from rapport.measures import instruments, scoring
 from rapport.measures.alerts import alert_raise
 from rapport.measures.audit import administration_audit
@@ -50,9 +51,9 @@ BEFORE_OPENS = timedelta(days=3)
 AFTER_DUE = timedelta(days=1)
 AFTER_EXPIRES = timedelta(days=3)
 
-# The consent item a client will use to pause check-ins (next phase). A client who never decided
-# on it is not paused; risk follow-up never depends on it.
-PAUSE_ITEM = "check_ins"
+# The consent item a client pauses check-ins with (rapport.measures.pausing). A client who never
+# decided on it is not paused; risk follow-up never depends on it.
+PAUSE_ITEM = CHECK_INS
 
 MAX_TEXT = 2000
 

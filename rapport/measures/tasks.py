@@ -8,6 +8,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from rapport.measures.alerts import alert_notify, alerts_escalate
 from rapport.measures.invitations import checkins_issue, invitations_send_due, reminders_send_due
+from rapport.measures.pausing import pause_notify
 from rapport.measures.services import administrations_expire
 
 
@@ -35,3 +36,8 @@ def administrations_expire_task() -> int:
 def checkins_sweep_task() -> int:
     checkins_issue(now=timezone.now())
     return invitations_send_due(now=timezone.now()) + reminders_send_due(now=timezone.now())
+
+
+@db_task()
+def check_ins_paused_notify_task(decision_id: int) -> int:
+    return pause_notify(decision_id)

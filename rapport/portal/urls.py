@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.portal import checkin_views, consent_views, my_data_views, onboarding_views, results_views, views
+from rapport.portal import checkin_pause_views, checkin_views, consent_views, my_data_views, onboarding_views, results_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("consents/signatures/<uuid:signature_id>/", consent_views.consent_signature, name="consent_signature"),
     path("consents/signatures/<uuid:signature_id>/pdf/", consent_views.consent_signature_pdf, name="consent_signature_pdf"),
     path("consents/items/<slug:item_key>/withdraw/", consent_views.consent_withdraw_page, name="consent_withdraw"),
+    # Pausing and resuming check-ins (rapport.portal.checkin_pause_views), a consent choice.
+    path("check-ins/pause/", checkin_pause_views.checkin_pause, name="checkin_pause"),
     # First steps (rapport.portal.onboarding_views). The welcome link comes by email, before any account exists.
     path("welcome/<str:token>/", onboarding_views.welcome, name="welcome"),
     path("intake/", onboarding_views.intake, name="intake"),

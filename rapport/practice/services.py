@@ -268,3 +268,81 @@ def staff_invitation_revoke(*, actor: User, invitation: StaffInvitation) -> Staf
         detail={"change": "revoked"},
     )
     return invitation
+
+
+# Bounds on the wait before an unacknowledged risk alert escalates [design]. At least a minute (the
+# sweep runs every minute); at most eight hours, a working day: MEASURES.md §1.4 asks for a clinician
+# "at once", and a longer wait stops being a follow-up of a risk answer.
+RISK_ESCALATION_MIN = 1
+RISK_ESCALATION_MAX = 480
+CRISIS_RESOURCES_MAX = 10
+CRISIS_FIELD_LIMITS = {"name": 120, "contact": 120, "note": 300}
+
+
+@dataclass(frozen=True)
+class CrisisResource:
+    name: str
+    contact: str
+    note: str = ""
+
+
+@transaction.atomic
+def practice_risk_settings_set(
+    *,
+    actor: User,
+    practice: Practice,
+    escalation_minutes: int,
+    on_call_therapist: Therapist | None,
+    crisis_resources: list[CrisisResource],
+) -> Practice:
+    """Set how the practice follows up risk answers: the wait before escalation, who is on call, and
+    the crisis resources clients are shown. Only an admin of the practice may.
+
+    Refused with a message, changing nothing: a wait outside the bounds; an on-call therapist who is
+    not an active therapist of this practice; no crisis resource, or one without a name or a contact.
+    """
+    if not (actor.is_authenticated and actor.role == Role.PRACTICE_ADMIN and actor.practice_id == practice.pk and actor.is_active):
+        raise PermissionError("Only an admin of this practice changes its risk follow-up settings.")
+    if not RISK_ESCALATION_MIN <= escalation_minutes <= RISK_ESCALATION_MAX:
+        raise ValidationError(
+            f"The wait before escalating must be between {RISK_ESCALATION_MIN} and {RISK_ESCALATION_MAX} minutes "
+            f"({RISK_ESCALATION_MAX // 60} hours)."
+        )
+    if on_call_therapist is not None and not (
+        on_call_therapist.practice_id == practice.pk and on_call_therapist.is_active and on_call_therapist.user.is_active
+    ):
+        raise ValidationError("The on-call therapist must be an active therapist of this practice.")
+    resources = [
+        CrisisResource(name=" ".join(r.name.split()), contact=" ".join(r.contact.split()), note=" ".join(r.note.split()))
+        for r in crisis_resources
+    ]
+    if not resources:
+        raise ValidationError("Give at least one crisis resource: clients who give a risk answer are shown these at once.")
+    if len(resources) > CRISIS_RESOURCES_MAX:
+        raise ValidationError(f"At most {CRISIS_RESOURCES_MAX} crisis resources, please: a client in crisis needs a short list.")
+    for resource in resources:
+        if not resource.name or not resource.contact:
+            raise ValidationError("Each crisis resource needs a name and a way to reach it.")
+        for field_name, limit in CRISIS_FIELD_LIMITS.items():
+            if len(getattr(resource, field_name)) > limit:
+                raise ValidationError(f"A crisis resource's {field_name} may be at most {limit} characters.")
+    values: dict[str, Any] = {
+        "risk_escalation_minutes": escalation_minutes,
+        "on_call_therapist_id": on_call_therapist.pk if on_call_therapist is not None else None,
+        "crisis_resources": [{"name": r.name, "contact": r.contact, "note": r.note} for r in resources],
+    }
+    changed = [name.removesuffix("_id") for name, value in values.items() if getattr(practice, name) != value]
+    if not changed:
+        return practice
+    for name, value in values.items():
+        setattr(practice, name, value)
+    practice.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        object_type="practice.practice",
+        object_id=practice.public_id,
+        practice_id=practice.public_id,
+        detail={"fields": changed},
+    )
+    return practice

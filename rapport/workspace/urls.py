@@ -4,9 +4,11 @@ from rapport.workspace import (
     alert_views,
     calendar_views,
     consent_views,
+    measurement_plan_views,
     measures_views,
     onboarding_views,
     record_access_views,
+    risk_settings_views,
     supervision_views,
     views,
 )
@@ -19,6 +21,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/summary/", views.case_summary, name="case_summary"),
     path("cases/<uuid:case_id>/signatures/<uuid:signature_id>/pdf/", views.case_signature_pdf, name="case_signature_pdf"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
+    path("cases/<uuid:case_id>/measurement-plan/", measurement_plan_views.measurement_plan, name="measurement_plan"),
     path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
     # Check-in results, each check-in's answers and the FHIR export (rapport.workspace.measures_views).
     path("cases/<uuid:case_id>/measures/", measures_views.case_measures, name="case_measures"),
@@ -54,6 +57,8 @@ urlpatterns = [
     path("supervision/cases/<uuid:case_id>/", supervision_views.supervision_case, name="supervision_case"),
     path("consultation-exceptions/", calendar_views.consultation_exceptions, name="consultation_exceptions"),
     # Risk alerts from check-ins (rapport.workspace.alert_views); emails link to alert_detail.
+    # The practice's risk follow-up settings (rapport.workspace.risk_settings_views), admins only.
+    path("settings/risk/", risk_settings_views.risk_settings, name="risk_settings"),
     path("alerts/<uuid:alert_id>/", alert_views.alert_detail, name="alert_detail"),
     path("alerts/<uuid:alert_id>/acknowledge/", alert_views.alert_acknowledge_view, name="alert_acknowledge"),
 ]

@@ -29,7 +29,14 @@ from rapport.clients.selectors import case_get_for_user, case_members, case_read
 from rapport.clients.services import case_update_summary
 from rapport.consents.models import ItemDecision, Signature
 from rapport.consents.records import signature_pdf_export, signature_record
-from rapport.consents.selectors import decision_history, newest_per_item, signature_in_case, signatures_of, treatment_withdrawals_for
+from rapport.consents.selectors import (
+    decision_history,
+    newest_per_item,
+    signature_in_case,
+    signatures_of,
+    withdrawals_by_item_for,
+)
+from rapport.consents.services import CHECK_INS, TREATMENT
 from rapport.core.downloads import private_attachment
 from rapport.core.htmx import render_page_or_fragment
 from rapport.practice.models import Practice, Service, ServiceKind
@@ -71,7 +78,10 @@ def home(request: HttpRequest) -> HttpResponse:
         zone = therapist.time_zone
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
         context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
-        context["treatment_withdrawals"] = treatment_withdrawals_for(therapist)
+        # One query for both lists (the page's query budget).
+        withdrawn = withdrawals_by_item_for(therapist, (TREATMENT, CHECK_INS))
+        context["treatment_withdrawals"] = withdrawn[TREATMENT]
+        context["check_in_pauses"] = withdrawn[CHECK_INS]
     if user.role == Role.PRACTICE_ADMIN:
         practice = _practice_of(user)
         context["staff"] = staff_of(practice)

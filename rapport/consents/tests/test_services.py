@@ -50,7 +50,7 @@ def _republish(world, *, material, text="I agree to take part in therapy, and I 
 # Versioning
 
 
-def test_the_default_document_has_six_items_and_only_treatment_is_required(consents):
+def test_the_default_document_has_seven_items_and_only_treatment_is_required(consents):
     items = list(consents.v1.items.order_by("position"))
     assert [i.key for i in items] == [
         "treatment",
@@ -58,6 +58,7 @@ def test_the_default_document_has_six_items_and_only_treatment_is_required(conse
         "text_messages",
         "online_sessions",
         "supervision",
+        "check_ins",
         "anonymised_reports",
     ]
     assert [i.key for i in items if i.required] == ["treatment"]
@@ -145,7 +146,7 @@ def test_a_client_signs_and_each_item_gets_a_decision(consents):
     assert signature.signed_by == consents.user("client")
     assert signature.typed_name == "Cora Client"
     assert consent_state(consents.client) == _choices(email_reminders=False, supervision=False)
-    assert signature.decisions.count() == 6
+    assert signature.decisions.count() == len(DEFAULT_ITEMS)
     assert consent_granted(consents.client, "treatment")
     assert not consent_granted(consents.client, "supervision")
 
@@ -252,7 +253,7 @@ def test_a_signature_is_audited_against_the_clients_record(consents):
     assert event.client_id == consents.client.public_id
     assert event.practice_id == consents.practice.public_id
     assert event.actor == consents.user("client")
-    assert event.detail == {"document": "practice-consent", "version": 1, "items": 6}
+    assert event.detail == {"document": "practice-consent", "version": 1, "items": len(DEFAULT_ITEMS)}
 
 
 # Withdrawal
