@@ -397,8 +397,8 @@ ROUTES: dict[str, list[Check]] = {
 from tests.matrix_alerts import ALERT_ROUTES  # noqa: E402
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
-from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
 from tests.matrix_checkin_controls import CHECKIN_CONTROL_ROUTES  # noqa: E402
+from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
