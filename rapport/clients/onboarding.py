@@ -34,6 +34,7 @@ from rapport.audit.services import audit_record
 from rapport.clients.models import Case, CaseMember, CaseStatus, Client, ClientInvitation, Intake
 from rapport.clients.services import client_account_create
 from rapport.core.crypto import DecryptionError
+from rapport.core.greeting import greeting_name
 from rapport.core.keyring import active_keyring
 from rapport.practice.services import InvitationInvalid, hash_token
 
@@ -221,9 +222,7 @@ def invitation_email(invitation: ClientInvitation, token: str) -> EmailMessage:
     therapist = invitation.case.primary_therapist
     expires = invitation.expires_at.astimezone(ZoneInfo(client.time_zone or practice.time_zone))
     context = {
-        "greeting_name": (client.preferred_name or client.full_name).split()[0]
-        if (client.preferred_name or client.full_name).strip()
-        else "",
+        "greeting_name": greeting_name(client.preferred_name or client.full_name),
         "practice": practice.name,
         "therapist": therapist.display_name,
         # Reversed by name: the portal sits above this app and is not imported from here.

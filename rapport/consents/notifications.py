@@ -26,6 +26,7 @@ from django.utils import dateformat
 from rapport.clients.models import Case, CaseKind, CaseStatus
 from rapport.consents.models import ItemDecision
 from rapport.consents.services import TREATMENT
+from rapport.core.greeting import greeting_name
 from rapport.core.timezones import first_known_zone
 from rapport.practice.models import Therapist
 
@@ -76,7 +77,7 @@ def withdrawal_emails(decision: ItemDecision) -> list[EmailMessage]:
         body = render_to_string(
             "emails/treatment_withdrawn.txt",
             {
-                "greeting_name": therapist.display_name.split()[0] if therapist.display_name.strip() else "",
+                "greeting_name": greeting_name(therapist.display_name),
                 "treatment": treatment,
                 "day": dateformat.format(decision.decided_at.astimezone(zone), "l j F Y"),
                 "links": links,

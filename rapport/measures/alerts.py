@@ -32,6 +32,7 @@ from django.utils import timezone
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
+from rapport.core.greeting import greeting_name
 from rapport.measures.models import Administration, RiskAlert
 
 logger = logging.getLogger("rapport.measures.alerts")
@@ -93,10 +94,6 @@ def _email(*, to: list[str], subject: str, template: str, context: dict[str, obj
     return EmailMessage(subject=subject, body=body.strip() + "\n", from_email=settings.DEFAULT_FROM_EMAIL, to=to, headers=_HEADERS)
 
 
-def _greeting(user: User) -> str:
-    return user.full_name.split()[0] if user.full_name.strip() else ""
-
-
 def alert_notify(alert_public_id: str, *, now: datetime | None = None) -> bool:
     """Email the case's therapist about one alert, at most once; True when the mail server took it."""
     now = now or timezone.now()
@@ -113,7 +110,7 @@ def alert_notify(alert_public_id: str, *, now: datetime | None = None) -> bool:
         to=[user.email],
         subject=SUBJECT,
         template="emails/risk_alert.txt",
-        context={"greeting_name": _greeting(user), "link": alert_url(alert)},
+        context={"greeting_name": greeting_name(user.full_name), "link": alert_url(alert)},
     )
     try:
         sent = message.send()
@@ -171,7 +168,11 @@ def alerts_escalate(now: datetime | None = None) -> int:
                 to=[person.email],
                 subject=SUBJECT_ESCALATED,
                 template="emails/risk_alert_escalated.txt",
-                context={"greeting_name": _greeting(person), "minutes": alert.practice.risk_escalation_minutes, "link": alert_url(alert)},
+                context={
+                    "greeting_name": greeting_name(person.full_name),
+                    "minutes": alert.practice.risk_escalation_minutes,
+                    "link": alert_url(alert),
+                },
             )
             for person in recipients
             if person.email

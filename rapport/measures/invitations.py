@@ -43,6 +43,7 @@ from django.utils import dateformat
 
 from rapport.audit.models import Action
 from rapport.clients.models import Client
+from rapport.core.greeting import greeting_name
 from rapport.core.timezones import first_known_zone
 from rapport.measures.audit import administration_audit
 from rapport.measures.links import checkin_link_url
@@ -311,7 +312,7 @@ def checkin_email(rows: list[Administration], *, reminder: bool) -> EmailMultiAl
     view = _View(
         reminder=reminder,
         before=first.timing == Timing.BEFORE,
-        greeting_name=name.split()[0] if name else "",
+        greeting_name=greeting_name(name),
         practice=practice.name,
         therapist=therapist.display_name,
         session=_when(appointment.start, client, appointment),

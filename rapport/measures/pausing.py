@@ -36,6 +36,7 @@ from rapport.clients.models import Case, CaseKind, CaseStatus, Client
 from rapport.consents.hooks import Decided
 from rapport.consents.models import ItemDecision
 from rapport.consents.services import CHECK_INS, consent_item_decide
+from rapport.core.greeting import greeting_name
 from rapport.core.timezones import first_known_zone
 from rapport.measures.audit import administration_audit
 from rapport.measures.models import Administration, AdministrationStatus
@@ -141,7 +142,7 @@ def pause_emails(decision: ItemDecision) -> list[EmailMessage]:
         body = render_to_string(
             "emails/check_ins_paused.txt",
             {
-                "greeting_name": therapist.display_name.split()[0] if therapist.display_name.strip() else "",
+                "greeting_name": greeting_name(therapist.display_name),
                 "day": dateformat.format(decision.decided_at.astimezone(zone), "l j F Y"),
                 "links": links,
             },

@@ -52,6 +52,7 @@ from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.consents.models import ItemDecision
 from rapport.consents.selectors import consent_granted
+from rapport.core.greeting import greeting_name
 from rapport.core.timezones import first_known_zone
 from rapport.scheduling.ics import Method, appointment_invite, initials
 from rapport.scheduling.models import Appointment, AppointmentStatus, Notice, NoticeKind, NoticeState
@@ -170,11 +171,11 @@ def notice_email(notice: Notice) -> EmailMessage:
     if participant is not None:
         zone = first_known_zone(participant.time_zone, therapist.time_zone, practice.time_zone)
         link = settings.SITE_URL + reverse("site:booking_manage", kwargs={"token": participant.token})
-        greeting_name = participant.name.split()[0] if participant.name.strip() else ""
+        greeting = greeting_name(participant.name)
     else:
         zone = first_known_zone(therapist.time_zone, practice.time_zone)
         link = settings.SITE_URL + reverse("workspace:appointment_detail", kwargs={"appointment_id": appointment.public_id})
-        greeting_name = therapist.display_name.split()[0] if therapist.display_name.strip() else ""
+        greeting = greeting_name(therapist.display_name)
     people = " & ".join(initials(p.name) for p in appointment.participants.filter(revoked_at__isnull=True) if p.name.strip())
     start = appointment.start.astimezone(zone)
     end = appointment.end.astimezone(zone)
@@ -182,7 +183,7 @@ def notice_email(notice: Notice) -> EmailMessage:
     view = _View(
         kind=kind.value,
         for_client=participant is not None,
-        greeting_name=greeting_name,
+        greeting_name=greeting,
         service=appointment.service.name,
         therapist=therapist.display_name,
         people=people,
