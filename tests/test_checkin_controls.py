@@ -304,7 +304,12 @@ def test_a_practice_whose_form_does_not_ask_cannot_pause(world, client_as):
         items=[ItemSpec(key="treatment", text="I agree.", required=True)],
         material=True,
     )
-    response = client_as("client").post(PAUSE, {"action": "pause"})
+    browser = client_as("client")
+    page = browser.get(PAUSE).content.decode()
+    assert "does not ask about check-ins yet" in page
+    assert 'value="pause"' not in page
+    # A form posted from an old tab is refused the same way, and records nothing.
+    response = browser.post(PAUSE, {"action": "pause"})
     assert response.status_code == 400
     assert "does not ask about this" in response.content.decode()
     assert not ItemDecision.objects.filter(client=world.client).exists()

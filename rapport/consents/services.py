@@ -297,7 +297,7 @@ def consent_item_decide(*, actor: User, client: Client, item_key: str, granted: 
     _require_may_act_for(actor, client)
     # One decision at a time per client, so a double click records one row, not two.
     Client.objects.select_for_update().only("pk").get(pk=client.pk)
-    item = _item_asked_now(client, item_key)
+    item = item_asked_now(client, item_key)
     if item is None:
         raise ValidationError("Your practice's consent form does not ask about this.", code="not_asked")
     if item.required:
@@ -322,7 +322,7 @@ def consent_item_decide(*, actor: User, client: Client, item_key: str, granted: 
     return decision
 
 
-def _item_asked_now(client: Client, item_key: str) -> ConsentItem | None:
+def item_asked_now(client: Client, item_key: str) -> ConsentItem | None:
     """The item keyed ``item_key`` in the newest version of one of the client's practice's documents, if any asks it."""
     newest: dict[int, ConsentVersion] = {}
     for version in ConsentVersion.objects.filter(document__practice_id=client.practice_id).order_by("document_id", "number"):

@@ -18,7 +18,7 @@ from rapport.accounts.decorators import role_required
 from rapport.accounts.models import Role
 from rapport.clients.models import Client
 from rapport.consents.selectors import item_standing
-from rapport.consents.services import CHECK_INS
+from rapport.consents.services import CHECK_INS, item_asked_now
 from rapport.measures.pausing import check_ins_pause, check_ins_resume
 from rapport.portal.me import signed_in_client
 
@@ -32,6 +32,8 @@ def _page(request: HttpRequest, client: Client, *, error: str = "", status: int 
         "standing": standing,
         # Never deciding is not pausing (rapport.measures.services.check_ins_paused).
         "paused": standing is not None and not standing.granted,
+        # A practice whose form predates the item has no choice to record (docs/checkins.md, Pausing).
+        "asked": item_asked_now(client, CHECK_INS) is not None,
         "crisis_resources": client.practice.crisis_resources or [],
         "error": error,
     }
