@@ -37,9 +37,59 @@ SUBJECT_OTHER = "A client withdrew consent that therapy needs"
 
 
 @dataclass(frozen=True)
-class _CaseLink:
+class CaseLink:
     kind: str
     url: str
+
+
+def emails_to_case_therapists(decision: ItemDecision, *, subject: str, template: str, context: dict[str, object]) -> list[EmailMessage]:
+    """One email per therapist of the decision's client's open cases, each listing their case page(s).
+
+    Reads only; sends nothing. The template gets ``greeting_name``, ``day`` (the decision's date in
+    the therapist's zone) and ``links`` besides ``context``. A therapist who recorded the decision in
+    the room, or cannot be emailed, is left out.
+    """
+    cases = (
+        Case.objects.filter(
+            members__client_id=decision.client_id,
+            practice_id=decision.client.practice_id,
+            status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
+        )
+        .select_related("primary_therapist__user")
+        .order_by("opened_at", "id")
+    )
+    by_therapist: dict[int, tuple[Therapist, list[CaseLink]]] = {}
+    for case in cases:
+        link = CaseLink(
+            kind="couples case" if case.kind == CaseKind.COUPLE else "individual case",
+            url=settings.SITE_URL + reverse("workspace:case_detail", kwargs={"case_id": case.public_id}),
+        )
+        by_therapist.setdefault(case.primary_therapist_id, (case.primary_therapist, []))[1].append(link)
+    emails = []
+    for therapist, links in by_therapist.values():
+        user = therapist.user
+        if not user.is_active or not user.email or user.pk == decision.decided_by_id:
+            continue
+        zone = first_known_zone(therapist.time_zone, decision.client.practice.time_zone)
+        body = render_to_string(
+            template,
+            {
+                **context,
+                "greeting_name": greeting_name(therapist.display_name),
+                "day": dateformat.format(decision.decided_at.astimezone(zone), "l j F Y"),
+                "links": links,
+            },
+        )
+        emails.append(
+            EmailMessage(
+                subject=subject,
+                body=body.strip() + "\n",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[user.email],
+                headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+            )
+        )
+    return emails
 
 
 def withdrawal_emails(decision: ItemDecision) -> list[EmailMessage]:
@@ -50,49 +100,13 @@ def withdrawal_emails(decision: ItemDecision) -> list[EmailMessage]:
     """
     if decision.granted or not (decision.item_key == TREATMENT or decision.item.required):
         return []
-    cases = (
-        Case.objects.filter(
-            members__client_id=decision.client_id,
-            practice_id=decision.client.practice_id,
-            status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
-        )
-        .select_related("primary_therapist__user")
-        .order_by("opened_at", "id")
-    )
-    by_therapist: dict[int, tuple[Therapist, list[_CaseLink]]] = {}
-    for case in cases:
-        therapist = case.primary_therapist
-        link = _CaseLink(
-            kind="couples case" if case.kind == CaseKind.COUPLE else "individual case",
-            url=settings.SITE_URL + reverse("workspace:case_detail", kwargs={"case_id": case.public_id}),
-        )
-        by_therapist.setdefault(therapist.pk, (therapist, []))[1].append(link)
-    emails = []
     treatment = decision.item_key == TREATMENT
-    for therapist, links in by_therapist.values():
-        # A therapist who recorded the withdrawal in the room needs no email about it.
-        if not therapist.user.is_active or not therapist.user.email or therapist.user_id == decision.decided_by_id:
-            continue
-        zone = first_known_zone(therapist.time_zone, decision.client.practice.time_zone)
-        body = render_to_string(
-            "emails/treatment_withdrawn.txt",
-            {
-                "greeting_name": greeting_name(therapist.display_name),
-                "treatment": treatment,
-                "day": dateformat.format(decision.decided_at.astimezone(zone), "l j F Y"),
-                "links": links,
-            },
-        )
-        emails.append(
-            EmailMessage(
-                subject=SUBJECT if treatment else SUBJECT_OTHER,
-                body=body.strip() + "\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[therapist.user.email],
-                headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-            )
-        )
-    return emails
+    return emails_to_case_therapists(
+        decision,
+        subject=SUBJECT if treatment else SUBJECT_OTHER,
+        template="emails/treatment_withdrawn.txt",
+        context={"treatment": treatment},
+    )
 
 
 def withdrawal_notify(decision_id: int) -> int:

@@ -21,26 +21,20 @@ so a lost email loses a nudge, never the fact. New check-ins skip a paused clien
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.audit.models import Action
-from rapport.clients.models import Case, CaseKind, CaseStatus, Client
+from rapport.clients.models import Client
 from rapport.consents.hooks import Decided
 from rapport.consents.models import ItemDecision
+from rapport.consents.notifications import emails_to_case_therapists
 from rapport.consents.services import CHECK_INS, consent_item_decide
-from rapport.core.greeting import greeting_name
-from rapport.core.timezones import first_known_zone
 from rapport.measures.audit import administration_audit
 from rapport.measures.models import Administration, AdministrationStatus
-from rapport.practice.models import Therapist
 
 logger = logging.getLogger("rapport.measures.pausing")
 
@@ -98,12 +92,6 @@ def _queue_notify(decision_pk: int) -> None:
         logger.exception("the email about check-in pause #%s could not be queued", decision_pk)
 
 
-@dataclass(frozen=True)
-class _CaseLink:
-    kind: str
-    url: str
-
-
 def pause_emails(decision: ItemDecision) -> list[EmailMessage]:
     """One email per therapist of the client's open cases, linking to their case page(s). Sends nothing.
 
@@ -117,46 +105,7 @@ def pause_emails(decision: ItemDecision) -> list[EmailMessage]:
     )
     if newest != decision.pk:
         return []
-    cases = (
-        Case.objects.filter(
-            members__client_id=decision.client_id,
-            practice_id=decision.client.practice_id,
-            status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
-        )
-        .select_related("primary_therapist__user")
-        .order_by("opened_at", "id")
-    )
-    by_therapist: dict[int, tuple[Therapist, list[_CaseLink]]] = {}
-    for case in cases:
-        link = _CaseLink(
-            kind="couples case" if case.kind == CaseKind.COUPLE else "individual case",
-            url=settings.SITE_URL + reverse("workspace:case_detail", kwargs={"case_id": case.public_id}),
-        )
-        by_therapist.setdefault(case.primary_therapist_id, (case.primary_therapist, []))[1].append(link)
-    emails = []
-    for therapist, links in by_therapist.values():
-        user = therapist.user
-        if not user.is_active or not user.email or user.pk == decision.decided_by_id:
-            continue
-        zone = first_known_zone(therapist.time_zone, decision.client.practice.time_zone)
-        body = render_to_string(
-            "emails/check_ins_paused.txt",
-            {
-                "greeting_name": greeting_name(therapist.display_name),
-                "day": dateformat.format(decision.decided_at.astimezone(zone), "l j F Y"),
-                "links": links,
-            },
-        )
-        emails.append(
-            EmailMessage(
-                subject=SUBJECT,
-                body=body.strip() + "\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[user.email],
-                headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-            )
-        )
-    return emails
+    return emails_to_case_therapists(decision, subject=SUBJECT, template="emails/check_ins_paused.txt", context={})
 
 
 def pause_notify(decision_id: int) -> int:
