@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from rapport.core.log_redaction import REDACTED, SECRET_ARGUMENTS, SecretPathFilter, redact_paths
@@ -51,11 +52,18 @@ def test_the_console_handler_carries_the_filter():
     assert any(isinstance(f, SecretPathFilter) for handler in handlers for f in handler.filters)
 
 
-def test_a_record_logged_while_the_urlconf_is_half_imported_is_kept_and_the_pattern_is_built_later(monkeypatch):
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ImportError("cannot import name 'series_chart' from partially initialized module 'rapport.reports.charts'"),
+        ImproperlyConfigured("The included URLconf 'config.urls' does not appear to have any patterns in it."),
+    ],
+)
+def test_a_record_logged_while_the_urlconf_is_half_imported_is_kept_and_the_pattern_is_built_later(monkeypatch, refusal):
     from rapport.core import log_redaction
 
     def half_imported() -> None:
-        raise ImportError("cannot import name 'series_chart' from partially initialized module 'rapport.reports.charts'")
+        raise refusal
 
     monkeypatch.setattr(log_redaction, "_secret_path", half_imported)
     record = logging.LogRecord("matplotlib.font_manager", logging.INFO, __file__, 1, "building the font cache", (), None)

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from django.core.exceptions import ImproperlyConfigured
+
 SECRET_ARGUMENTS = frozenset({"token", "key"})
 REDACTED = "[redacted]"
 
@@ -58,11 +60,12 @@ class SecretPathFilter(logging.Filter):
             return True
         try:
             redacted = redact_paths(message)
-        except ImportError:
+        except (ImportError, ImproperlyConfigured):
             # A record logged while the URLconf's own imports are half done (matplotlib building its
-            # font cache as a view module imports the charts, say) cannot load the URLconf yet. No
-            # request has been served, so there is no link to hide; the pattern is built, and cached,
-            # on a later record.
+            # font cache as a view module imports the charts, on a fresh machine) cannot read the
+            # URLconf yet: Django finds no ``urlpatterns`` in the half-imported module, or a name is
+            # missing from one. No request has been served, so there is no link to hide; the pattern
+            # is built, and cached, on a later record.
             return True
         if redacted != message:
             record.msg, record.args = redacted, ()
