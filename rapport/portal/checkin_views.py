@@ -22,9 +22,7 @@ carry on; so does the thank-you page. Scores are never shown here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +35,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts.decorators import role_required
 from rapport.accounts.models import Role, User
+from rapport.core.link_pages import link_page
 from rapport.measures import forms as screens
 from rapport.measures import instruments
 from rapport.measures.models import Administration, AdministrationStatus
@@ -56,25 +55,6 @@ from rapport.portal.me import signed_in_client
 # so the thank-you page (and its crisis resources) is shown to the browser that sent it, never to
 # someone who opens the used link later.
 SENT_KEY = "checkins_sent"
-
-
-def _private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """No cache keeps the page, no search engine lists it, and no other site sees its URL.
-
-    "same-origin" rather than "no-referrer": the pages post forms, and under "no-referrer" browsers
-    send ``Origin: null``, which Django's CSRF check refuses (as on the booking and welcome pages).
-    "same-origin" still sends the URL to no other site.
-    """
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "same-origin"
-        response["Cache-Control"] = "no-store"
-        response["X-Robots-Tag"] = "noindex"
-        return response
-
-    return wrapped
 
 
 @dataclass(frozen=True)
@@ -231,7 +211,7 @@ def _answer(request: HttpRequest, respondent: Respondent) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_private
+@link_page(referrer="same-origin")
 def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
     """A check-in answered through its one-time link: no account needed, the link is the key."""
     administration = administration_for_token(token)
@@ -257,7 +237,7 @@ def checkin_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 @role_required([Role.CLIENT])
-@_private
+@link_page(referrer="same-origin")
 def checkins(request: HttpRequest) -> HttpResponse:
     """The client's check-ins: those open now, the soonest due first, and those sent in the last 30 days."""
     _, client = signed_in_client(request)
@@ -283,7 +263,7 @@ def checkins(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required([Role.CLIENT])
-@_private
+@link_page(referrer="same-origin")
 def checkin(request: HttpRequest, administration_id: uuid.UUID) -> HttpResponse:
     """One of the client's own check-ins; anyone else's (the other partner's included) is not found."""
     user, client = signed_in_client(request)

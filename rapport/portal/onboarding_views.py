@@ -8,10 +8,6 @@ signed-in client's own record only and takes no ids, so one partner can never re
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -26,26 +22,9 @@ from rapport.accounts.forms import NewPasswordForm
 from rapport.accounts.models import Role
 from rapport.clients.intake import FIELDS, intake_own, intake_save
 from rapport.clients.onboarding import client_invitation_accept, client_invitation_for_token
+from rapport.core.link_pages import link_page
 from rapport.portal.me import signed_in_client
 from rapport.practice.services import InvitationInvalid
-
-
-def _private_link(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """No cache keeps the page, no search engine lists it, and no other site sees its URL.
-
-    "same-origin" rather than "no-referrer": the page posts a form, and under "no-referrer"
-    browsers send ``Origin: null``, which Django's CSRF check refuses (as on the booking pages).
-    """
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "same-origin"
-        response["Cache-Control"] = "no-store"
-        response["X-Robots-Tag"] = "noindex"
-        return response
-
-    return wrapped
 
 
 class WelcomeForm(NewPasswordForm):
@@ -53,7 +32,7 @@ class WelcomeForm(NewPasswordForm):
 
 
 @require_http_methods(["GET", "POST"])
-@_private_link
+@link_page(referrer="same-origin")
 def welcome(request: HttpRequest, token: str) -> HttpResponse:
     """A client sets the password of their new portal account from their invitation link."""
     if request.user.is_authenticated:

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.clients.models import CaseKind
 from rapport.core.htmx import render_page_or_fragment
+from rapport.core.link_pages import link_page
 from rapport.practice.models import Practice, Service, ServiceKind, Therapist
 from rapport.practice.selectors import public_practice, services_offered
 from rapport.scheduling.availability import free_starts
@@ -85,29 +86,6 @@ def _with_practice(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, practice, *args, **kwargs)
 
     return wrapped
-
-
-def _private_link(*, referrer: str = "no-referrer") -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Headers for pages reached through a manage link: the URL is a credential.
-
-    No cache keeps the page and no search engine lists it. No referrer carries the URL off the
-    site (to the video server, say). Pages with a POST form use "same-origin" instead of
-    "no-referrer": under "no-referrer" browsers send ``Origin: null`` with the form, and Django's
-    CSRF check rightly refuses that; "same-origin" still sends the URL to nobody else.
-    """
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            response = view(request, *args, **kwargs)
-            response["Referrer-Policy"] = referrer
-            response["Cache-Control"] = "no-store"
-            response["X-Robots-Tag"] = "noindex"
-            return response
-
-        return wrapped
-
-    return decorate
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -508,7 +486,7 @@ def _manage_context(participant: Participant, token: str, zone: str, now: dateti
     }
 
 
-@_private_link()
+@link_page()
 @require_safe
 def booking_manage(request: HttpRequest, token: str) -> HttpResponse:
     participant = participant_for_token(token)
@@ -541,7 +519,7 @@ def _participant_for_change(request: HttpRequest, token: str) -> Participant | H
     return participant if participant is not None else _invalid_link(request)
 
 
-@_private_link(referrer="same-origin")
+@link_page(referrer="same-origin")
 @require_http_methods(["GET", "HEAD", "POST"])
 def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
     participant = _participant_for_change(request, token)
@@ -568,7 +546,7 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "site/booking_cancel.html", context, status=status)
 
 
-@_private_link(referrer="same-origin")
+@link_page(referrer="same-origin")
 @require_http_methods(["GET", "HEAD", "POST"])
 def booking_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     participant = _participant_for_change(request, token)
