@@ -25,7 +25,7 @@ from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, Client
 from rapport.clients.selectors import case_get_for_user
 from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemKind, ItemRevision, ItemScope, PlanItem, PlanVersion, TreatmentPlan
-from rapport.plans.services import client_in_case, concerned_clients
+from rapport.plans.people import client_in_case, concerned_clients
 
 
 class AgreementStatus(enum.StrEnum):

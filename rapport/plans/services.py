@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from rapport.accounts.models import Role, User
+from rapport.accounts.models import User
 from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
@@ -40,31 +40,12 @@ from rapport.plans.models import (
     RaterRole,
     TreatmentPlan,
 )
+from rapport.plans.people import client_in_case, is_case_therapist
 from rapport.scheduling.models import Appointment
 
 _OPEN = (CaseStatus.CONSULTATION, CaseStatus.ACTIVE)
 MAX_WORDS = 2000
 MAX_COMMENT = 2000
-
-
-def is_case_therapist(user: Any, case: Case) -> bool:
-    return getattr(user, "role", None) == Role.THERAPIST and case.primary_therapist.user_id == user.pk
-
-
-def client_in_case(user: Any, case: Case) -> Client | None:
-    """The user's own client record if they are a client of this case, else None."""
-    if getattr(user, "role", None) != Role.CLIENT:
-        return None
-    member = CaseMember.objects.select_related("client").filter(case=case, client__user_id=user.pk).first()
-    return None if member is None else member.client
-
-
-def concerned_clients(item: PlanItem, case: Case) -> list[Client]:
-    """The clients an item concerns: its owner, or every client of the case for a joint item."""
-    if item.scope == ItemScope.INDIVIDUAL:
-        assert item.owner is not None
-        return [item.owner]
-    return [m.client for m in case.members.select_related("client").order_by("position")]
 
 
 def _require_writer(actor: User, case: Case) -> Client | None:
