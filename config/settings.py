@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "rapport.consents",
     "rapport.scheduling",
     "rapport.measures",
+    "rapport.plans",
     "rapport.site",
     "rapport.portal",
     "rapport.workspace",

@@ -1,0 +1,222 @@
+"""Reads of treatment plans, scoped to the viewer (ARCHITECTURE.md, "Visibility rules").
+
+The case comes from ``rapport.clients.selectors.case_get_for_user``: outsiders 404, insiders
+without the right (a supervisor without the clients' consent) 403. Within a case, a client sees
+the joint items and their own individual items; never the other partner's individual items, nor
+the other partner's ratings, comments or reflections. Of a joint item they do see where the other
+partner stands (agree, talk, don't agree), since the plan must show a difference between partners;
+the other partner's comment stays theirs. The therapist and a consenting supervisor see everything.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from rapport.accounts.models import Role
+from rapport.audit.models import Action
+from rapport.clients.case_audit import case_audit
+from rapport.clients.models import Case, Client
+from rapport.clients.selectors import case_get_for_user
+from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemKind, ItemRevision, ItemScope, PlanItem, PlanVersion, TreatmentPlan
+from rapport.plans.people import client_in_case, concerned_clients
+
+
+class AgreementStatus(enum.StrEnum):
+    AGREED = "agreed"
+    WAITING = "waiting"
+    DIFFERENCE = "difference"
+
+
+@dataclass(frozen=True)
+class ClientAnswer:
+    client: Client
+    choice: str | None  # None: not answered yet
+    comment: str | None  # None when hidden from this viewer (or not given)
+
+
+@dataclass(frozen=True)
+class AgreementState:
+    """Where agreement on one wording stands. ``waiting_for`` are the clients yet to answer."""
+
+    status: AgreementStatus
+    answers: list[ClientAnswer]
+    waiting_for: list[Client]
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: ActionStep
+    reflection: str | None  # None when hidden from this viewer
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: PlanItem
+    revision: ItemRevision
+    agreement: AgreementState
+    ratings: list[GoalRating] = field(default_factory=list)
+    steps: list[StepView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    case: Case
+    version: PlanVersion | None  # None: no plan yet
+    is_current: bool
+    goals: list[ItemView]
+    approaches: list[ItemView]
+
+
+def _latest_answers(revision: ItemRevision) -> dict[int, Agreement]:
+    latest: dict[int, Agreement] = {}
+    for agreement in Agreement.objects.filter(revision=revision).order_by("id"):
+        latest[agreement.client_id] = agreement
+    return latest
+
+
+def agreement_state(revision: ItemRevision, *, viewer_client: Client | None = None, show_comments: bool = True) -> AgreementState:
+    """Fully agreed, waiting for someone, or a difference (someone wants to talk, or does not agree,
+    which on a joint item includes partners answering differently)."""
+    item = revision.item
+    case = item.plan.case
+    latest = _latest_answers(revision)
+    answers = []
+    for client in concerned_clients(item, case):
+        agreement = latest.get(client.pk)
+        own = viewer_client is not None and viewer_client.pk == client.pk
+        comment = agreement.comment if agreement is not None and agreement.comment and (show_comments or own) else None
+        answers.append(ClientAnswer(client=client, choice=None if agreement is None else agreement.choice, comment=comment))
+    choices = {a.choice for a in answers if a.choice is not None}
+    waiting = [a.client for a in answers if a.choice is None]
+    if choices - {"agree"}:
+        status = AgreementStatus.DIFFERENCE
+    elif waiting:
+        status = AgreementStatus.WAITING
+    else:
+        status = AgreementStatus.AGREED
+    return AgreementState(status=status, answers=answers, waiting_for=waiting)
+
+
+def _visible_items(plan: TreatmentPlan, viewer_client: Client | None) -> QuerySet[PlanItem]:
+    items = plan.items.select_related("owner", "plan__case")
+    if viewer_client is not None:
+        items = items.filter(Q(scope=ItemScope.JOINT) | Q(owner=viewer_client))
+    return items
+
+
+def _ratings_for(item: PlanItem, viewer_client: Client | None, up_to: PlanVersion) -> list[GoalRating]:
+    ratings = item.ratings.filter(version__number__lte=up_to.number)
+    if viewer_client is not None:
+        # Their own, and the therapist's; never the other partner's.
+        ratings = ratings.filter(Q(client=viewer_client) | Q(client__isnull=True))
+    return list(ratings.order_by("rated_at", "id"))
+
+
+def _steps_for(item: PlanItem, viewer_client: Client | None, viewer: Any) -> list[StepView]:
+    steps = item.steps.all()
+    if viewer_client is not None:
+        steps = steps.filter(Q(client=viewer_client) | Q(client__isnull=True))
+    views = []
+    for step in steps.order_by("due_on", "id"):
+        hidden = viewer_client is not None and step.done_by_id is not None and step.done_by_id != viewer.pk
+        views.append(StepView(step=step, reflection=None if hidden else (step.reflection or None)))
+    return views
+
+
+def plan_for_viewer(
+    user: Any, case_public_id: uuid.UUID | str, *, version: int | None = None, request: HttpRequest | None = None
+) -> PlanView:
+    """The plan as this user may see it, as of its newest version or of version ``version``.
+
+    Audited as a read of the case (for a partner, against their own record only).
+    """
+    case = case_get_for_user(user, case_public_id)
+    viewer_client = client_in_case(user, case) if user.role == Role.CLIENT else None
+    plan = TreatmentPlan.objects.filter(case=case).first()
+    newest = None if plan is None else plan.versions.order_by("-number").first()
+    if plan is None or newest is None:
+        if version is not None:
+            raise Http404("No such plan version")
+        case_audit(actor=user, action=Action.VIEW, case=case, request=request, object_type="plans.plan")
+        return PlanView(case=case, version=None, is_current=True, goals=[], approaches=[])
+    shown = newest if version is None else plan.versions.filter(number=version).first()
+    if shown is None:
+        raise Http404("No such plan version")
+    goals: list[ItemView] = []
+    approaches: list[ItemView] = []
+    for item in _visible_items(plan, viewer_client):
+        if item.added_in is None or item.added_in.number > shown.number:
+            continue
+        if item.removed_in is not None and item.removed_in.number <= shown.number:
+            continue
+        revision = item.revisions.filter(version__number__lte=shown.number).order_by("-number").first()
+        if revision is None:
+            continue
+        state = agreement_state(revision, viewer_client=viewer_client, show_comments=viewer_client is None)
+        if item.kind == ItemKind.GOAL:
+            goals.append(
+                ItemView(
+                    item=item,
+                    revision=revision,
+                    agreement=state,
+                    ratings=_ratings_for(item, viewer_client, shown),
+                    steps=_steps_for(item, viewer_client, user),
+                )
+            )
+        else:
+            approaches.append(ItemView(item=item, revision=revision, agreement=state))
+    case_audit(actor=user, action=Action.VIEW, case=case, request=request, object_type="plans.plan", object_id=plan.public_id)
+    return PlanView(case=case, version=shown, is_current=shown.pk == newest.pk, goals=goals, approaches=approaches)
+
+
+def items_needing_attention(case: Case) -> list[ItemView]:
+    """The current items of a case whose agreement is waiting or shows a difference, for its therapist.
+
+    Pass a case obtained through ``case_get_for_user`` for a staff user: this lists every item,
+    individual ones included, and records no read (the page that shows the wording does).
+    """
+    plan = TreatmentPlan.objects.filter(case=case).first()
+    if plan is None:
+        return []
+    found = []
+    for item in plan.items.filter(removed_in__isnull=True).select_related("owner", "plan__case"):
+        revision = item.revisions.order_by("-number").first()
+        if revision is None:
+            continue
+        state = agreement_state(revision)
+        if state.status != AgreementStatus.AGREED:
+            found.append(ItemView(item=item, revision=revision, agreement=state))
+    return found
+
+
+def plan_versions(user: Any, case_public_id: uuid.UUID | str) -> list[PlanVersion]:
+    """Who changed what, newest first; a client does not see changes to the other partner's own items.
+
+    The notes carry no clinical text, so listing them is not a read of the record.
+    """
+    case = case_get_for_user(user, case_public_id)
+    versions = PlanVersion.objects.filter(plan__case=case).select_related("created_by", "item")
+    viewer_client = client_in_case(user, case) if user.role == Role.CLIENT else None
+    if viewer_client is not None:
+        versions = versions.filter(Q(item__scope=ItemScope.JOINT) | Q(item__owner=viewer_client))
+    return list(versions.order_by("-number"))
+
+
+def revision_get_for_user(user: Any, public_id: uuid.UUID | str) -> ItemRevision:
+    """One wording by its public id, if the user may see its item; 404 otherwise (tampered ids too)."""
+    try:
+        revision = ItemRevision.objects.select_related("item__plan__case", "item__owner").get(public_id=public_id)
+    except (ItemRevision.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such item") from None
+    case = case_get_for_user(user, revision.item.plan.case.public_id)
+    viewer_client = client_in_case(user, case) if user.role == Role.CLIENT else None
+    if viewer_client is not None and revision.item.scope == ItemScope.INDIVIDUAL and revision.item.owner_id != viewer_client.pk:
+        raise Http404("No such item")
+    return revision
