@@ -13,9 +13,10 @@ from django.db import models
 
 from rapport.core.fields import EncryptedJSONField, EncryptedTextField
 from rapport.core.models import BaseModel
+from rapport.plans import gas
 
 # Goal Attainment Scaling (Kiresuk & Sherman, 1968): five levels, 0 the expected outcome.
-GAS_LEVELS = (-2, -1, 0, 1, 2)
+GAS_LEVELS = tuple(range(gas.LOWEST_LEVEL, gas.HIGHEST_LEVEL + 1))
 
 
 class TreatmentPlan(BaseModel):

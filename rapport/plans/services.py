@@ -25,6 +25,7 @@ from rapport.audit.models import Action
 from rapport.audit.services import audit_record
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case, CaseKind, CaseMember, CaseStatus, Client
+from rapport.plans import gas
 from rapport.plans.models import (
     GAS_LEVELS,
     ActionStep,
@@ -420,8 +421,10 @@ def goal_rate(*, actor: User, item: PlanItem, level: int, appointment: Appointme
     Client and therapist rate separately; each rating points at the plan version current now and,
     when there is one, the session it was made for.
     """
-    if isinstance(level, bool) or not isinstance(level, int) or level not in GAS_LEVELS:
-        raise ValidationError("A rating is one of -2, -1, 0, +1 or +2.", code="bad_level")
+    try:
+        gas.check_level(level)
+    except ValueError:
+        raise ValidationError("A rating is one of -2, -1, 0, +1 or +2.", code="bad_level") from None
     case, acting_client, item = _goal_for_write(actor, item)
     if appointment is not None and appointment.case_id != case.pk:
         raise ValidationError("This session is not one of this case's.", code="wrong_appointment")
