@@ -7,6 +7,7 @@ from rapport.workspace import (
     measurement_plan_views,
     measures_views,
     onboarding_views,
+    plan_views,
     record_access_views,
     risk_settings_views,
     supervision_views,
@@ -22,6 +23,10 @@ urlpatterns = [
     path("cases/<uuid:case_id>/signatures/<uuid:signature_id>/pdf/", views.case_signature_pdf, name="case_signature_pdf"),
     path("cases/<uuid:case_id>/book/", views.case_book, name="case_book"),
     path("cases/<uuid:case_id>/measurement-plan/", measurement_plan_views.measurement_plan, name="measurement_plan"),
+    # The treatment plan, written with the clients (rapport.workspace.plan_views).
+    path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
+    path("cases/<uuid:case_id>/plan/versions/", plan_views.case_plan_versions, name="case_plan_versions"),
+    path("cases/<uuid:case_id>/plan/versions/<int:number>/", plan_views.case_plan_version, name="case_plan_version"),
     path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
     # Check-in results, each check-in's answers and the FHIR export (rapport.workspace.measures_views).
     path("cases/<uuid:case_id>/measures/", measures_views.case_measures, name="case_measures"),
