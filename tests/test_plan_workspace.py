@@ -359,3 +359,21 @@ def test_the_history_lists_who_changed_what_and_old_versions_are_readable(world,
 def test_the_case_page_links_to_the_plan(world, client_as):
     html = client_as("therapist_a").get(_url(world.couple_case, "workspace:case_detail")).content.decode()
     assert _url(world.couple_case) in html
+
+
+def test_a_step_on_a_partners_own_goal_is_hers_and_cannot_be_given_to_the_other(world, client_as, couple_plan):
+    own = couple_plan["own"]
+    page = client_as("therapist_a")
+    form = page.get(_url(world.couple_case)).context["goals"][1].forms["step"]
+    assert [label for _, label in form.fields["step_for"].choices] == ["Quinn Partner"]
+    assert (
+        page.post(_url(world.couple_case), {"form": "step", "revision": str(own.public_id), "text": "Lights out at eleven"}).status_code
+        == 303
+    )
+    assert ActionStep.objects.get().client == world.partner_b
+    before = _snapshot()
+    data = {"form": "step", "revision": str(own.public_id), "text": "For Pat instead", "step_for": str(world.partner_a.public_id)}
+    response = page.post(_url(world.couple_case), data)
+    assert response.status_code == 400
+    assert "For Pat instead" in response.content.decode()
+    assert _snapshot() == before

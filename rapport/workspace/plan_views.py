@@ -107,10 +107,11 @@ class StepForm(ItemForm):
     due_on = forms.DateField(label="Due (optional, YYYY-MM-DD)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     step_for = forms.ChoiceField(label="For", required=False)
 
-    def __init__(self, *args: Any, members: list[Client], joint: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, members: list[Client], owner: Client | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(str(c.public_id), c.full_name) for c in members]
-        if joint and len(members) > 1:
+        # A step on a partner's own goal is hers; on a joint goal, for either partner or both.
+        choices = [(str(c.public_id), c.full_name) for c in ([owner] if owner is not None else members)]
+        if owner is None and len(members) > 1:
             choices.insert(0, ("", "Both partners"))
         step_for = self.fields["step_for"]
         assert isinstance(step_for, forms.ChoiceField)
@@ -232,7 +233,7 @@ def _rows(plan: PlanView, members: list[Client], user: User, bound: tuple[str, s
             row.forms["remove"] = ItemForm(initial=initial, auto_id=f"id_remove_{rid}_%s")
             if view.item.kind == "goal":
                 row.forms["rate"] = RateForm(initial=initial, auto_id=f"id_rate_{rid}_%s")
-                row.forms["step"] = StepForm(initial=initial, auto_id=f"id_step_{rid}_%s", members=members, joint=view.item.owner is None)
+                row.forms["step"] = StepForm(initial=initial, auto_id=f"id_step_{rid}_%s", members=members, owner=view.item.owner)
             if bound is not None and bound[1] == rid:
                 name, _, form, error = bound
                 row.forms[name] = form
@@ -381,7 +382,7 @@ def _item_form(request: HttpRequest, case: Case, user: User, members: list[Clien
     elif which == "rate":
         form = RateForm(request.POST, auto_id=f"id_rate_{rid}_%s")
     else:
-        form = StepForm(request.POST, auto_id=f"id_step_{rid}_%s", members=members, joint=revision.item.owner_id is None)
+        form = StepForm(request.POST, auto_id=f"id_step_{rid}_%s", members=members, owner=revision.item.owner)
     if not form.is_valid():
         raise _Refused((which, rid, form, f"{_first_error(form)} Nothing was changed."))
     data = form.cleaned_data
