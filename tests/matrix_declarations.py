@@ -402,6 +402,7 @@ from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
 from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
+from tests.matrix_plans_portal import PLAN_PORTAL_ROUTES  # noqa: E402
 from tests.matrix_plans_workspace import PLAN_WORKSPACE_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 from tests.matrix_record_access import RECORD_ACCESS_ROUTES  # noqa: E402
@@ -416,6 +417,7 @@ ROUTES.update(CHECKIN_CONTROL_ROUTES)
 ROUTES.update(CONSENT_ROUTES)
 ROUTES.update(ONBOARDING_ROUTES)
 ROUTES.update(MYDATA_ROUTES)
+ROUTES.update(PLAN_PORTAL_ROUTES)
 ROUTES.update(PLAN_WORKSPACE_ROUTES)
 ROUTES.update(PORTAL_ROUTES)
 ROUTES.update(RECORD_ACCESS_ROUTES)

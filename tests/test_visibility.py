@@ -13,7 +13,7 @@ consent" column, where both said yes (a couple's case consents only when both pa
 Items that do not exist yet are pinned by the issue that builds them, as rows here:
 
 * joint plan, joint goals;
-* a partner's individual goal and check-in answers;
+* a partner's check-in answers;
 * journal entries, private and shared;
 * progress notes and psychotherapy notes;
 * messages.
@@ -33,12 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
 
 from rapport.clients.intake import intake_save
 from rapport.clients.services import case_update_summary
 from rapport.consents.models import Signature
 from rapport.consents.services import consent_withdraw
+from rapport.plans.selectors import plan_for_viewer
+from rapport.plans.services import plan_propose_goal
 from rapport.portal.models import DataExport
 from rapport.portal.services import export_build, export_request
 from rapport.practice.models import ServiceKind
@@ -59,6 +63,7 @@ FORBIDDEN = "no (403)"
 _STATUS = {200: YES, 403: FORBIDDEN, 404: NOT_FOUND}
 CLIENT_PERSONAS = {"client", "partner_a", "partner_b", "other_practice_client"}
 JOINT_SUMMARY = "Fictional joint summary for the visibility table."
+PARTNER_A_GOAL = "Fictional: a goal the first partner keeps for herself, for the visibility table."
 PARTNER_A_WORDS = "Fictional: the first partner, in her own words, for the visibility table."
 
 
@@ -286,6 +291,34 @@ def _sees_partner_a_fhir(probe: Probe) -> str:
 # --- The table ------------------------------------------------------------------------------------------
 
 
+def _partner_a_writes_her_own_goal(world: World) -> dict[str, Any]:
+    assert world.partner_a.user is not None
+    revision = plan_propose_goal(actor=world.partner_a.user, case=world.couple_case, words=PARTNER_A_GOAL, owner=world.partner_a)
+    return {"revision": revision}
+
+
+def _sees_partner_a_goal(probe: Probe) -> str:
+    """Clients through the portal's plan page, and a guessed id posted to it; staff through the plan's
+    selector until the workspace has a plan page (the selector is what that page will call)."""
+    revision = probe.state["revision"]
+    if probe.persona in CLIENT_PERSONAS:
+        url = _case_url("portal:case_plan", probe.world)
+        response = probe.browser.get(url)
+        if response.status_code != 200:
+            return _status(response)
+        if PARTNER_A_GOAL in response.content.decode():
+            return YES
+        answer = probe.browser.post(url, {"action": "answer", "item": str(revision.public_id), "choice": "agree"})
+        return _status(answer)
+    try:
+        view = plan_for_viewer(probe.world.user(probe.persona), probe.world.couple_case.public_id)
+    except Http404:
+        return NOT_FOUND
+    except PermissionDenied:
+        return FORBIDDEN
+    return YES if PARTNER_A_GOAL in {v.revision.client_words for v in view.goals} else NOT_SHOWN
+
+
 @dataclass(frozen=True)
 class Row:
     key: str
@@ -377,6 +410,20 @@ ROWS: tuple[Row, ...] = (
             "supervisor_with_consent": FORBIDDEN,
             "client": YES,
             "other_partner": NOT_SHOWN,
+        },
+    ),
+    Row(
+        key="partner_goal",
+        item="a partner's individual goal (and a guessed id posted to the plan page)",
+        setup=_partner_a_writes_her_own_goal,
+        probe=_sees_partner_a_goal,
+        cells={
+            "therapist_of_the_case": YES,
+            "other_therapist": NOT_FOUND,
+            "supervisor_without_consent": FORBIDDEN,
+            "supervisor_with_consent": YES,
+            "client": YES,
+            "other_partner": NOT_FOUND,
         },
     ),
     Row(

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
-from rapport.clients.models import Case, Client
+from rapport.clients.models import Case, CaseStatus, Client
 from rapport.clients.selectors import case_get_for_user
 from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemKind, ItemRevision, ItemScope, PlanItem, PlanVersion, TreatmentPlan
 from rapport.plans.people import client_in_case, concerned_clients
@@ -220,3 +220,47 @@ def revision_get_for_user(user: Any, public_id: uuid.UUID | str) -> ItemRevision
     if viewer_client is not None and revision.item.scope == ItemScope.INDIVIDUAL and revision.item.owner_id != viewer_client.pk:
         raise Http404("No such item")
     return revision
+
+
+def step_get_for_user(user: Any, public_id: uuid.UUID | str) -> ActionStep:
+    """One action step by its public id, if the user may see it; 404 otherwise (tampered ids too).
+
+    A client sees their own steps and the joint ones; the other partner's steps, and every step of
+    an item they may not see, are 404.
+    """
+    try:
+        step = ActionStep.objects.select_related("item__plan__case", "item__owner").get(public_id=public_id)
+    except (ActionStep.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such step") from None
+    case = case_get_for_user(user, step.item.plan.case.public_id)
+    viewer_client = client_in_case(user, case) if user.role == Role.CLIENT else None
+    if viewer_client is not None:
+        if step.item.scope == ItemScope.INDIVIDUAL and step.item.owner_id != viewer_client.pk:
+            raise Http404("No such step")
+        if step.client_id is not None and step.client_id != viewer_client.pk:
+            raise Http404("No such step")
+    return step
+
+
+def items_awaiting_answer(client: Client) -> dict[uuid.UUID, int]:
+    """Per open case of this client (by public id), how many current items wait for this client's answer.
+
+    One query whatever the plan's size (the portal's home page runs it on every visit). Counts
+    only: it reads no wording, so it records no read. For the portal's "Things to do".
+    """
+    newer = ItemRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    answered = Agreement.objects.filter(revision=OuterRef("pk"), client=client)
+    rows = (
+        ItemRevision.objects.filter(
+            item__plan__case__members__client=client,
+            item__plan__case__status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
+            item__removed_in__isnull=True,
+        )
+        .filter(Q(item__scope=ItemScope.JOINT) | Q(item__owner=client))
+        .exclude(Exists(newer))
+        .exclude(Exists(answered))
+        .values("item__plan__case__public_id")
+        .annotate(waiting=Count("id"))
+        .order_by("item__plan__case__public_id")
+    )
+    return {row["item__plan__case__public_id"]: row["waiting"] for row in rows}

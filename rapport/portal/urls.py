@@ -1,11 +1,22 @@
 from django.urls import path
 
-from rapport.portal import checkin_pause_views, checkin_views, consent_views, my_data_views, onboarding_views, results_views, views
+from rapport.portal import (
+    checkin_pause_views,
+    checkin_views,
+    consent_views,
+    my_data_views,
+    onboarding_views,
+    plan_views,
+    results_views,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
+    # The case's treatment plan as the client sees it (rapport.portal.plan_views).
+    path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
     path("record-access/", views.record_access, name="record_access"),
     # The client's own check-in results (rapport.portal.results_views).
     path("results/", results_views.results, name="results"),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
-from rapport.accounts.models import Role
+from rapport.accounts.models import Role, User
 from rapport.audit.selectors import events_about_client
 from rapport.clients.record_access import describe
 from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to, client_of
@@ -26,6 +26,10 @@ def home(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     client = client_of(user)
     cases = cases_visible_to(user).select_related("primary_therapist")
+    if client is not None and client.practice_id == user.practice_id:
+        # The page (its brand, the crisis resources) reads the account's practice: the client's
+        # record brought that very row already, so it is not fetched a second time.
+        User.practice.field.set_cached_value(user, client.practice)
     context = {
         "cases": cases,
         "practice": user.practice,
