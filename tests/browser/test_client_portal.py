@@ -20,7 +20,9 @@ def test_client_signs_in_with_a_password_and_sees_their_therapy_but_not_the_work
     assert session.path() == "/portal/"
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Cora")
     therapy = page.get_by_role("region", name="Your therapy")
-    expect(therapy.get_by_role("link")).to_have_count(1)
+    # One case: its own page, and its treatment plan.
+    expect(therapy.get_by_role("link")).to_have_count(2)
+    expect(therapy.get_by_role("link", name="My plan for individual therapy")).to_have_count(1)
     therapy.get_by_role("link", name="Individual therapy with Theo Treating").click()
 
     page.wait_for_url(f"**/portal/cases/{world.individual_case.public_id}/")
@@ -38,7 +40,9 @@ def test_partner_sees_the_couple_case_but_gets_not_found_for_another_clients_cas
 
     assert session.path() == "/portal/"
     therapy = page.get_by_role("region", name="Your therapy")
-    expect(therapy.get_by_role("link")).to_have_count(1)
+    # The joint case only: its own page, and its treatment plan.
+    expect(therapy.get_by_role("link")).to_have_count(2)
+    expect(therapy.get_by_role("link", name="Our plan for couple therapy")).to_have_count(1)
     therapy.get_by_role("link", name="Couple therapy with Theo Treating").click()
     page.wait_for_url(f"**/portal/cases/{world.couple_case.public_id}/")
     session.check()
