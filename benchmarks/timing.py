@@ -48,7 +48,7 @@ def progress(message: str) -> None:
 
 @dataclass
 class Target:
-    number: int
+    number: int | str
     text: str
     met: bool
     measured: str

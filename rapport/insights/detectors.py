@@ -139,6 +139,10 @@ class RuptureSettings:
     # wobble from counting as a drop.
     sd_floor_share: float = 0.10
     total_range: float = 30.0
+    # However spread out the history, a drop smaller than this many points (a sixth of 0-30) is
+    # within the wobble of a steady alliance; without it, any client's noisiest sixth of sessions
+    # would fall 1 SD below their mean (benchmarks/bench_detectors.py measures the false alarms).
+    min_drop: float = 5.0
     # An item at or below this (0-10 scale) counts as low on its own: below the scale's midpoint.
     low_item: float = 4.0
     repair_window: int = 2
@@ -152,7 +156,8 @@ def alliance_rupture(checkins: Sequence[AllianceCheckin], *, subject: str, setti
 
     With at least ``min_history`` earlier check-ins, a total at least ``possible_sd`` SDs below the
     mean of the last ``baseline_window`` earlier ones is a possible rupture (MEDIUM), at least
-    ``marked_sd`` SDs a marked one (HIGH); the SD is that client's own, floored. It is marked
+    ``marked_sd`` SDs a marked one (HIGH); the SD is that client's own, floored, and the drop must
+    also be at least ``min_drop`` points. It is marked
     settled when a check-in within ``repair_window`` sessions returns to the baseline mean. Any
     item at or below ``low_item`` is also a finding (MEDIUM), whatever the history.
     """
@@ -170,8 +175,9 @@ def alliance_rupture(checkins: Sequence[AllianceCheckin], *, subject: str, setti
             values = [c.total for c in earlier]
             mean = statistics.fmean(values)
             sd = max(statistics.pstdev(values), floor)
-            drop_in_sd = (mean - checkin.total) / sd
-            if drop_in_sd >= settings.possible_sd:
+            drop = mean - checkin.total
+            drop_in_sd = drop / sd
+            if drop >= settings.min_drop and drop_in_sd >= settings.possible_sd:
                 severity = Severity.HIGH if drop_in_sd >= settings.marked_sd else Severity.MEDIUM
                 rules.append(
                     Rule(
@@ -184,6 +190,7 @@ def alliance_rupture(checkins: Sequence[AllianceCheckin], *, subject: str, setti
                             ("their mean", round(mean, 1)),
                             ("their spread (SD, floored)", round(sd, 1)),
                             ("drop in SDs", round(drop_in_sd, 1)),
+                            ("smallest drop that counts", settings.min_drop),
                             ("possible at", settings.possible_sd),
                             ("marked at", settings.marked_sd),
                         ),
@@ -246,9 +253,11 @@ class SplitSettings:
     # With a published standard error, the reliable-difference band 1.96·√2·SE; our own check-in has
     # none, so a share of the range (a practice setting) decides.
     standard_error: float | None = None
-    gap_share: float = 0.20
+    # A quarter of the range (7.5 of 30) and 15% (4.5 points): below these, two partners' ordinary
+    # session-to-session wobble crosses the line too often (benchmarks/bench_detectors.py).
+    gap_share: float = 0.25
     # Opposite moves: each partner moved at least this share of the range since the last shared session.
-    move_share: float = 0.10
+    move_share: float = 0.15
 
 
 def split_threshold(settings: SplitSettings) -> tuple[float, str]:
@@ -426,16 +435,19 @@ class NotOnTrackSettings:
     expected: ExpectedTrack | None = None
     # Sessions above the expected track in a row before it counts.
     consecutive: int = 2
-    # Without an expected track: no reliable improvement by this many scores after the first.
+    # Without an expected track: by this many scores after the first, the last two together have not
+    # moved even half a reliable change in the better direction.
     fallback_after: int = 6
+    fallback_share: float = 0.5
 
 
 def not_on_track(series: OutcomeSeries, *, subject: str, settings: NotOnTrackSettings = NotOnTrackSettings()) -> list[Finding]:
     """Progress behind what was expected (MEASURES.md §4.6).
 
     With an expected track (published or the practice's own), scores worse than its percentile at
-    the same session number ``consecutive`` times in a row; without one, no reliable improvement
-    after ``fallback_after`` scores, for someone who started above the cut-off. Reliable
+    the same session number ``consecutive`` times in a row; without one, after ``fallback_after``
+    scores the mean of the last two is not ``fallback_share`` of a reliable change better than the
+    first, for someone who started at or above the cut-off. Reliable
     deterioration has its own detector.
     """
     ordered = series.ordered()
@@ -484,28 +496,37 @@ def not_on_track(series: OutcomeSeries, *, subject: str, settings: NotOnTrackSet
     later = ordered[1:]
     if len(later) < settings.fallback_after:
         return []
-    improved = [series.change(baseline.value, p.value).classification == "reliable_improvement" for p in later]
-    if any(improved[: settings.fallback_after]):
+    last_two = later[settings.fallback_after - 2 : settings.fallback_after]
+    recent = statistics.fmean(p.value for p in last_two)
+    change = series.change(baseline.value, recent)
+    better_by = -change.difference if not series.higher_is_better else change.difference
+    if better_by >= settings.fallback_share * change.threshold:
         return []
     at = later[settings.fallback_after - 1]
-    change = series.change(baseline.value, at.value)
     return [
         Finding(
             kind=Kind.NOT_ON_TRACK,
             severity=Severity.MEDIUM,
             subject=subject,
             on=at.on,
-            summary=f"{series.name}: no reliable improvement in {settings.fallback_after} scores since the first ({baseline.value:g}).",
+            summary=(
+                f"{series.name}: after {settings.fallback_after} scores, the last two average {recent:g} against "
+                f"{baseline.value:g} at the start, less than half a reliable change."
+            ),
             evidence=tuple(
                 Observation(p.on, p.value, "first score" if p is baseline else "score") for p in ordered[: settings.fallback_after + 1]
             ),
             rules=(
                 Rule(
-                    key="no_reliable_improvement",
-                    name="No reliable improvement after several scores",
+                    key="little_improvement",
+                    name="Little improvement after several scores",
                     source="Rapport rule (MEASURES.md §4.6): used until the practice has an expected track of its own",
                     design=True,
-                    parameters=(("scores after the first", settings.fallback_after), ("reliable change", round(change.threshold, 2))),
+                    parameters=(
+                        ("scores after the first", settings.fallback_after),
+                        ("reliable change", round(change.threshold, 2)),
+                        ("share of it expected by then", settings.fallback_share),
+                    ),
                 ),
             ),
             next_step=_NOT_ON_TRACK_STEP,

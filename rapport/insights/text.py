@@ -46,6 +46,10 @@ PHRASES: dict[str, float] = {
     "more settled": 1.6,
 }
 
+# Words VADER scores that, in a note about one's week, only mark sincerity: "Honestly everything
+# is falling apart" should not read as mild because VADER gives "honestly" +2.0.
+NEUTRAL_WORDS = ("honestly", "frankly")
+
 # A sentence carries the feeling of the note when it reads at least this far from neutral.
 PHRASE_MIN = 0.3
 
@@ -60,6 +64,8 @@ def _token(phrase: str) -> str:
 def _analyzer() -> SentimentIntensityAnalyzer:
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update({_token(phrase): value for phrase, value in PHRASES.items()})
+    for word in NEUTRAL_WORDS:
+        analyzer.lexicon.pop(word, None)
     return analyzer
 
 

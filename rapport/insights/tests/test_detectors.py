@@ -63,12 +63,12 @@ def _phq9(values: list[float]) -> OutcomeSeries:
 # --- Alliance rupture ---
 
 
-def test_a_drop_of_one_floored_sd_is_a_possible_rupture():
-    # Earlier 27, 27, 27: mean 27, SD 0 floored to 3 (10% of 30). 24 is a drop of exactly 1 SD.
-    [finding] = alliance_rupture(_alliance([27, 27, 27, 24]), subject="c1")
+def test_a_drop_of_five_points_from_a_flat_history_is_a_possible_rupture():
+    # Earlier 27, 27, 27: mean 27, SD 0 floored to 3 (10% of 30). 22 is a drop of 5 points, 1.7 SD.
+    [finding] = alliance_rupture(_alliance([27, 27, 27, 22]), subject="c1")
     assert (finding.kind, finding.severity, finding.on) == (Kind.RUPTURE, Severity.MEDIUM, _weekly(3))
     assert finding.rules[0].design is True
-    assert ("drop in SDs", 1.0) in finding.rules[0].parameters
+    assert ("drop in SDs", 1.7) in finding.rules[0].parameters
     assert finding.key == f"alliance_rupture:c1:{_weekly(3).isoformat()}"
 
 
@@ -80,8 +80,11 @@ def test_a_drop_of_two_sds_is_marked_and_a_return_to_the_mean_settles_it():
     assert finding.settled_on == _weekly(5)
 
 
-def test_a_drop_just_short_of_one_sd_is_no_finding():
-    assert alliance_rupture(_alliance([27, 27, 27, 24.5]), subject="c1") == []
+def test_a_drop_short_of_five_points_or_of_one_sd_is_no_finding():
+    # 4.5 points is 1.5 floored SDs but under the 5-point minimum.
+    assert alliance_rupture(_alliance([27, 27, 27, 22.5]), subject="c1") == []
+    # Earlier 18, 30, 18, 30: SD 6; a fall of 5.5 from the mean of 24 is under 1 SD.
+    assert alliance_rupture(_alliance([18, 30, 18, 30, 18.5]), subject="c1") == []
 
 
 def test_too_short_a_history_only_counts_low_items():
@@ -118,18 +121,18 @@ def test_a_bigger_drop_never_lowers_severity(history, smaller_drop, extra):
 # --- Split alliance ---
 
 
-def test_partners_more_than_a_fifth_of_the_range_apart_are_a_split():
-    # Threshold 20% of 30 = 6; a gap of 7 is MEDIUM, a gap of 13 (over 12) is HIGH.
+def test_partners_more_than_a_quarter_of_the_range_apart_are_a_split():
+    # Threshold 25% of 30 = 7.5; a gap of 8 is MEDIUM, a gap of 16 (over 15) is HIGH.
     first = _alliance([28, 28])
-    second = _alliance([21, 15])
+    second = _alliance([20, 12])
     findings = split_alliance(first, second, subject="case")
     assert [(f.on, f.severity) for f in findings] == [(_weekly(0), Severity.MEDIUM), (_weekly(1), Severity.HIGH)]
-    assert [e.value for e in findings[1].evidence] == [7, 13]
+    assert [e.value for e in findings[1].evidence] == [8, 16]
 
 
 def test_moving_in_opposite_directions_is_a_split_even_when_close():
-    # Gap 4 then 4 (under 6), but one rose 4 and the other fell 4 (each at least 3 = 10% of 30).
-    [finding] = split_alliance(_alliance([20, 24]), _alliance([24, 20]), subject="case")
+    # Gaps 4 then 6 (under 7.5), but one rose 5 and the other fell 5 (each at least 4.5 = 15% of 30).
+    [finding] = split_alliance(_alliance([20, 25]), _alliance([24, 19]), subject="case")
     assert finding.on == _weekly(1)
     assert [r.key for r in finding.rules] == ["split_opposite"]
 
@@ -177,12 +180,13 @@ def test_a_flat_course_never_deteriorates(score, length):
     assert reliable_deterioration(_phq9([score] * (length + 1)), subject="c1") == []
 
 
-def test_no_reliable_improvement_after_six_scores_is_not_on_track():
-    [finding] = not_on_track(_phq9([16, 15, 14, 13, 12, 12, 11]), subject="c1")
+def test_little_improvement_after_six_scores_is_not_on_track():
+    # The 5th and 6th scores after the first average 14.5: 1.5 better than 16, under half of 6.
+    [finding] = not_on_track(_phq9([16, 16, 15, 15, 14, 15, 14]), subject="c1")
     assert finding.on == _weekly(6)
-    assert finding.rules[0].key == "no_reliable_improvement"
-    # 16 to 10 is a fall of 6: reliable improvement, so on track.
-    assert not_on_track(_phq9([16, 15, 14, 10, 12, 12, 11]), subject="c1") == []
+    assert finding.rules[0].key == "little_improvement"
+    # 12 and 11 average 11.5, 4.5 better: at least half a reliable change, so on track.
+    assert not_on_track(_phq9([16, 15, 14, 13, 12, 12, 11]), subject="c1") == []
     # Below the cut-off at the start, no improvement is asked for.
     assert not_on_track(_phq9([8, 8, 8, 8, 8, 8, 8]), subject="c1") == []
     assert not_on_track(_phq9([16, 16, 16, 16, 16, 16]), subject="c1") == []
