@@ -8,7 +8,7 @@ Where the literature gives a rule, its source is cited on the rule. Where it giv
 rule is Rapport's own (``Rule.design`` is True), its parameters are practice settings with the
 defaults below, and the screen says so (MEASURES.md §4 marks these "[design]").
 
-Each finding has a ``key`` built from its kind, its subject and the date that started it, so a task
+Each finding has a ``key`` built from its kind, its subject, its topic and the date that started it, so a task
 that runs the detectors again over the same data recognises what it already recorded.
 
 Pure: no Django import. Signatures:
@@ -96,10 +96,13 @@ class Finding:
     phrases: tuple[str, ...] = ()
     # When later data went back to where it had been (a rupture repaired, a gap closed).
     settled_on: date | None = None
+    # What the finding is about within its subject: the instrument or the goal, so that two
+    # instruments (or two goals) of one client on one day make two findings.
+    topic: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.subject}:{self.on.isoformat()}"
+        return f"{self.kind}:{self.subject}:{self.topic}:{self.on.isoformat()}"
 
 
 def _run_starts(flags: Sequence[bool]) -> list[int]:
@@ -405,6 +408,7 @@ def reliable_deterioration(series: OutcomeSeries, *, subject: str) -> list[Findi
                 kind=Kind.DETERIORATION,
                 severity=severity,
                 subject=subject,
+                topic=series.instrument,
                 on=point.on,
                 summary=(
                     f"{series.name}: {point.value:g} against {baseline.value:g} at the start, "
@@ -469,6 +473,7 @@ def not_on_track(series: OutcomeSeries, *, subject: str, settings: NotOnTrackSet
                     kind=Kind.NOT_ON_TRACK,
                     severity=Severity.MEDIUM,
                     subject=subject,
+                    topic=series.instrument,
                     on=ordered[start].on,
                     summary=(
                         f"{series.name}: {settings.consecutive} scores in a row above the {expected.percentile}th percentile "
@@ -508,6 +513,7 @@ def not_on_track(series: OutcomeSeries, *, subject: str, settings: NotOnTrackSet
             kind=Kind.NOT_ON_TRACK,
             severity=Severity.MEDIUM,
             subject=subject,
+            topic=series.instrument,
             on=at.on,
             summary=(
                 f"{series.name}: after {settings.fallback_after} scores, the last two average {recent:g} against "
@@ -551,8 +557,9 @@ class RiskAnswer:
     subject: str
     instrument: str
     item: str
-    answer: str
     acknowledged: bool
+    # The alert (or administration) it came from: two risk answers on one day are two findings.
+    topic: str = ""
 
 
 def risk_answers(answers: Iterable[RiskAnswer]) -> list[Finding]:
@@ -561,8 +568,9 @@ def risk_answers(answers: Iterable[RiskAnswer]) -> list[Finding]:
             kind=Kind.RISK,
             severity=Severity.HIGH,
             subject=answer.subject,
+            topic=answer.topic,
             on=answer.on,
-            summary=f"{answer.instrument}, item {answer.item}: answered “{answer.answer}”.",
+            summary=f"{answer.instrument}, item {answer.item}: a risk answer. The alert shows the answer.",
             evidence=(),
             rules=(
                 Rule(
@@ -730,6 +738,7 @@ def goal_stagnation(
             kind=Kind.STAGNATION,
             severity=Severity.LOW,
             subject=subject,
+            topic=goal.goal,
             on=ratings[i].on,
             summary=f"“{goal.words}” has stayed at {ratings[i].value:+g} for {n} ratings.",
             evidence=tuple(ratings[i - n + 1 : i + 1]),
@@ -794,6 +803,7 @@ def words_versus_scores(
                 kind=Kind.WORDS,
                 severity=Severity.LOW,
                 subject=subject,
+                topic=series.instrument,
                 on=note.on,
                 summary=f"The {note.where} reads {feeling} while {series.name} has reliably {direction} ({upto[0].value:g} → {upto[-1].value:g}).",
                 evidence=(Observation(upto[0].on, upto[0].value, "first score"), Observation(upto[-1].on, upto[-1].value, "latest score")),

@@ -69,7 +69,7 @@ def test_a_drop_of_five_points_from_a_flat_history_is_a_possible_rupture():
     assert (finding.kind, finding.severity, finding.on) == (Kind.RUPTURE, Severity.MEDIUM, _weekly(3))
     assert finding.rules[0].design is True
     assert ("drop in SDs", 1.7) in finding.rules[0].parameters
-    assert finding.key == f"alliance_rupture:c1:{_weekly(3).isoformat()}"
+    assert finding.key == f"alliance_rupture:c1::{_weekly(3).isoformat()}"
 
 
 def test_a_drop_of_two_sds_is_marked_and_a_return_to_the_mean_settles_it():
@@ -163,6 +163,7 @@ def test_deterioration_by_the_fixed_phq9_threshold_once_per_stretch():
     assert [(f.on, f.severity) for f in findings] == [(_weekly(1), Severity.MEDIUM), (_weekly(4), Severity.HIGH)]
     assert findings[0].rules[0].key == "fixed_threshold"
     assert findings[0].rules[0].design is False
+    assert findings[0].topic == "phq9"
 
 
 def test_jacobson_truax_decides_without_a_fixed_threshold():
@@ -206,9 +207,10 @@ def test_an_expected_track_needs_two_sessions_above_it_in_a_row():
 
 
 def test_risk_answers_are_high_and_say_what_to_do():
-    [finding] = risk_answers([RiskAnswer(_weekly(0), "c1", "PHQ-9", "9", "Several days", acknowledged=False)])
+    [finding] = risk_answers([RiskAnswer(_weekly(0), "c1", "PHQ-9", "9", acknowledged=False, topic="alert-1")])
     assert finding.severity == Severity.HIGH
     assert "today" in finding.next_step
+    assert finding.key.endswith(f":alert-1:{_weekly(0).isoformat()}")
 
 
 def test_two_missed_checkins_and_an_unrebooked_no_show():
