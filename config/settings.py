@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "rapport.scheduling",
     "rapport.measures",
     "rapport.plans",
+    "rapport.insights",
     "rapport.site",
     "rapport.portal",
     "rapport.workspace",

@@ -560,6 +560,8 @@ class RiskAnswer:
     acknowledged: bool
     # The alert (or administration) it came from: two risk answers on one day are two findings.
     topic: str = ""
+    # A risk question left unanswered at the final save (docs/checkins.md: treated as unknown risk).
+    unanswered: bool = False
 
 
 def risk_answers(answers: Iterable[RiskAnswer]) -> list[Finding]:
@@ -570,7 +572,11 @@ def risk_answers(answers: Iterable[RiskAnswer]) -> list[Finding]:
             subject=answer.subject,
             topic=answer.topic,
             on=answer.on,
-            summary=f"{answer.instrument}, item {answer.item}: a risk answer. The alert shows the answer.",
+            summary=(
+                f"{answer.instrument}: a risk question (item {answer.item}) left unanswered."
+                if answer.unanswered
+                else f"{answer.instrument}: a risk answer on item {answer.item}. The alert shows the answer."
+            ),
             evidence=(),
             rules=(
                 Rule(
