@@ -407,6 +407,7 @@ from tests.matrix_plans_workspace import PLAN_WORKSPACE_ROUTES  # noqa: E402
 from tests.matrix_portal import PORTAL_ROUTES  # noqa: E402
 from tests.matrix_record_access import RECORD_ACCESS_ROUTES  # noqa: E402
 from tests.matrix_results import RESULTS_ROUTES  # noqa: E402
+from tests.matrix_signals import SIGNAL_ROUTES  # noqa: E402
 from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
 ROUTES.update(ALERT_ROUTES)
@@ -422,5 +423,6 @@ ROUTES.update(PLAN_WORKSPACE_ROUTES)
 ROUTES.update(PORTAL_ROUTES)
 ROUTES.update(RECORD_ACCESS_ROUTES)
 ROUTES.update(RESULTS_ROUTES)
+ROUTES.update(SIGNAL_ROUTES)
 # Also extends the case pages with a variant where the clients consent to supervision.
 ROUTES.update(SUPERVISION_ROUTES)

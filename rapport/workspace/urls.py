@@ -10,6 +10,7 @@ from rapport.workspace import (
     plan_views,
     record_access_views,
     risk_settings_views,
+    signal_views,
     supervision_views,
     views,
 )
@@ -30,6 +31,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
     # Check-in results, each check-in's answers and the FHIR export (rapport.workspace.measures_views).
     path("cases/<uuid:case_id>/measures/", measures_views.case_measures, name="case_measures"),
+    path("cases/<uuid:case_id>/signals/", signal_views.case_signals, name="case_signals"),
     path("cases/<uuid:case_id>/check-ins/<uuid:checkin_id>/", measures_views.case_checkin, name="case_checkin"),
     path("cases/<uuid:case_id>/clients/<uuid:client_id>/fhir/", measures_views.client_fhir, name="client_fhir"),
     # Onboarding a case's clients (rapport.workspace.onboarding_views).

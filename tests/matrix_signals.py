@@ -1,0 +1,84 @@
+"""Authorization matrix rows for a case's signals page (see tests/matrix_declarations.py).
+
+The page names the case's clients, so it is reached through the case page's door: therapist A (the
+case's therapist) reads it and acknowledges; therapist B and every other practice get 404; the
+practice admin and the supervisor 403, the supervisor even where both partners consent to
+supervision (supervision is without names, on its own pages); clients the workspace's 403.
+Reading it records a read of each client's signals (``insights.signals``), so it declares no
+``reads_case``; rapport/workspace/tests/test_signal_views.py checks those events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from rapport.insights.models import Signal
+from rapport.insights.services import signals_detect
+from tests.consenting import sign_all
+from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
+from tests.personas import World
+from tests.results import sent, when
+
+_THERAPIST_A_ONLY = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=200, therapist_b=404)
+_NO_SUCH_CASE = expect(anonymous=LOGIN, clients=403, staff=404)
+_VARIANTS = (
+    ("", "individual_case"),
+    ("couple", "couple_case"),
+    ("supervision_consented", "couple_consenting"),
+    ("other_practice", "other_case"),
+    ("missing", "missing"),
+)
+_OURS = ("individual_case", "couple_case", "couple_consenting")
+
+
+def _signal_of(world: World, which: str) -> str:
+    """A low bond rating after a session: one signal, about the case's first client."""
+    case = getattr(world, _world_case(which))
+    client = case.members.order_by("position").first().client
+    sent(client, case, "alliance", {"goals": 8, "tasks": 8, "bond": 2}, when(3, 3, 18), timing="after")
+    [signal] = signals_detect(case, now=when(3, 4))
+    return str(signal.public_id)
+
+
+def _kwargs(which: str) -> Callable[[World], dict[str, Any]]:
+    def build(world: World) -> dict[str, Any]:
+        if which == "missing":
+            return {"case_id": MISSING_CASE_ID}
+        if which == "couple_consenting":
+            sign_all(world.partner_a)
+            sign_all(world.partner_b)
+        case = getattr(world, "couple_case" if which == "couple_consenting" else which)
+        _signal_of(world, which)
+        return {"case_id": case.public_id}
+
+    return build
+
+
+def _acknowledge(which: str) -> Callable[[World], dict[str, Any]]:
+    def data(world: World) -> dict[str, Any]:
+        signal = None if which == "missing" else Signal.objects.filter(case=getattr(world, _world_case(which))).first()
+        return {"form": "acknowledge", "signal": str(signal.public_id) if signal is not None else str(uuid.uuid4())}
+
+    return data
+
+
+def _world_case(which: str) -> str:
+    return "couple_case" if which == "couple_consenting" else which
+
+
+def _checks() -> list[Check]:
+    checks = []
+    for label, which in _VARIANTS:
+        get = _THERAPIST_A_ONLY if which in _OURS else _NO_SUCH_CASE
+        post: dict[str, Outcome] = dict(get)
+        writers: frozenset[str] = frozenset()
+        if get["therapist_a"] == 200:
+            post["therapist_a"] = Redirect("workspace:case_signals", same_args=True)
+            writers = frozenset({"therapist_a"})
+        checks.append(Check(label=label, kwargs=_kwargs(which), get=get, post=post, post_data=_acknowledge(which), post_writers=writers))
+    return checks
+
+
+SIGNAL_ROUTES: dict[str, list[Check]] = {"workspace:case_signals": _checks()}
