@@ -23,6 +23,7 @@ from rapport.clients.models import CaseStatus
 from rapport.clients.onboarding import client_invite
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
 from rapport.consents.services import consent_defaults_create, consent_sign, consent_withdraw
+from rapport.demo.plans import seed_plans
 from rapport.measures.alerts import alert_acknowledge
 from rapport.measures.models import RiskAlert, Timing
 from rapport.measures.services import BEFORE_OPENS, IssuedAdministration, administrations_for_appointment, answers_save, plan_set
@@ -257,6 +258,7 @@ class Command(BaseCommand):
         self._seed_schedule(elena, sam, opened, soon=opened[0][2])
         self._seed_booking_history(practice, elena, sam, opened, users["admin@harbourlight.example"], longest=opened[0][2])
         self._seed_measures(opened, jordan=opened[0][2], priya=opened[1][2], moreaus=opened[2][2])
+        seed_plans(jordan=opened[0][2], priya=opened[1][2], moreaus=opened[2][2], now=timezone.now())
         # Last, so the export holds the history above: Jordan asked for a copy of his data.
         assert jordan.user is not None
         export_build(export_pk=export_request(actor=jordan.user).pk)
