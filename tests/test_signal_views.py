@@ -10,6 +10,7 @@ from rapport.insights.models import Signal, SignalStatus
 from rapport.insights.services import signals_detect
 from rapport.measures.models import Timing
 from tests.personas import World
+from tests.results import phq9 as phq9_answers
 from tests.results import sent, when
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,28 @@ def test_a_signal_of_another_case_or_a_made_up_form_changes_nothing(world: World
     some = Signal.objects.filter(case=world.couple_case).first()
     assert browser.post(_url(world.couple_case), {"form": "delete", "signal": str(some.public_id)}).status_code == 400
     assert not Signal.objects.exclude(status=SignalStatus.NEW).exists()
+
+
+def test_the_supervisor_sees_the_signals_without_names_words_or_notes(world: World, client_as):
+    from tests.consenting import sign_all
+
+    sign_all(world.partner_a)
+    sign_all(world.partner_b)
+    case = world.couple_case
+    sent(world.partner_a, case, "phq9", phq9_answers(18), when(3, 3))
+    sent(world.partner_a, case, "phq9", phq9_answers(10), when(3, 17))
+    sent(world.partner_a, case, "presession", {"week": 2, "agenda": "Fictional: Quinn says everything is falling apart."}, when(3, 18))
+    split = next(s for s in _split(world) if s.client is None)
+    signals_detect(case, now=when(3, 19))
+    browser = client_as("therapist_a")
+    browser.post(_url(case), {"form": "resolve", "signal": str(split.public_id), "note": "Fictional: Pat and Quinn talked it through."})
+
+    page = client_as("supervisor").get(reverse("workspace:supervision_case", kwargs={"case_id": case.public_id}))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Split alliance: Both partners" in html
+    assert "Possible alliance rupture: Partner 2" in html
+    assert "Words and scores differ: Partner 1" in html
+    for private in ("Pat", "Quinn", "falling apart", "talked it through"):
+        assert private not in html
+    assert "Acknowledge" not in html

@@ -29,7 +29,10 @@ def _case_for_staff(user: Any, case_public_id: uuid.UUID | str) -> Case:
     return case_get_for_user(user, case_public_id)
 
 
-def _rows(case: Case) -> list[Signal]:
+def signals_of(case: Case) -> list[Signal]:
+    """A case's signals, newest first. Unscoped and unaudited: for a page that already read the case
+    through a scoped, audited selector (the supervision page); ``case_signals_read`` is the way in
+    otherwise."""
     return list(
         Signal.objects.filter(case=case)
         .select_related("client", "acknowledged_by", "resolved_by", "previous")
@@ -40,7 +43,7 @@ def _rows(case: Case) -> list[Signal]:
 def case_signals_read(user: Any, case_public_id: uuid.UUID | str, *, request: HttpRequest | None = None) -> tuple[Case, list[Signal]]:
     """The case and all its signals, newest first; audited as a read of each client's signals."""
     case = _case_for_staff(user, case_public_id)
-    signals = _rows(case)
+    signals = signals_of(case)
     case_audit(actor=user, action=Action.VIEW, case=case, request=request, object_type="insights.signals", fields=["signals"])
     return case, signals
 

@@ -59,11 +59,13 @@ def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def signal_card(signal: Signal) -> SignalCard:
+def signal_card(signal: Signal, *, about: str | None = None, with_words: bool = True) -> SignalCard:
+    """``about`` replaces the client's name (supervision is without names); without ``with_words``
+    the client's quoted phrases are left out, since their own words may name people."""
     evidence = signal.evidence or {}
     return SignalCard(
         signal=signal,
-        about=signal.client.full_name if signal.client is not None else "Both partners",
+        about=about if about is not None else signal.client.full_name if signal.client is not None else "Both partners",
         severity=Severity(signal.severity).label,
         observations=[(date.fromisoformat(o["on"]), _number(o["value"]), o["label"]) for o in evidence.get("observations", [])],
         rules=[
@@ -75,7 +77,7 @@ def signal_card(signal: Signal) -> SignalCard:
             )
             for rule in evidence.get("rules", [])
         ],
-        phrases=list(evidence.get("phrases", [])),
+        phrases=list(evidence.get("phrases", [])) if with_words else [],
         next_step=evidence.get("next_step", ""),
         settled_on=date.fromisoformat(evidence["settled_on"]) if evidence.get("settled_on") else None,
     )

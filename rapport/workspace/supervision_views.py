@@ -26,9 +26,11 @@ from rapport.clients.models import Case
 from rapport.clients.selectors import case_members, case_read_for_user, cases_visible_to
 from rapport.consents.selectors import granted_since
 from rapport.consents.services import SUPERVISION
+from rapport.insights.selectors import signals_of
 from rapport.practice.models import Therapist
 from rapport.practice.selectors import supervisees_of
 from rapport.scheduling.selectors import SessionCounts, case_session_counts
+from rapport.workspace.signal_views import signal_card
 
 
 @dataclass(frozen=True)
@@ -90,5 +92,14 @@ def supervision_case(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         consent_since=max((s for s in since if s is not None), default=None),
         sessions=case_session_counts(case, now=timezone.now()),
     )
+    # The signals, as the therapist has them, without names: partners by their order in the case.
+    # The read of the case above is the page's one audited read (each client's "who opened my record").
+    signals = signals_of(case)
+    labels = {member.client_id: (f"Partner {member.position}" if len(clients) > 1 else "The client") for member in case_members(case)}
+    cards = [
+        signal_card(s, about=labels.get(s.client_id, "Both partners") if s.client_id else "Both partners", with_words=False)
+        for s in signals
+    ]
+    context = {"case": view, "signal_cards": cards}
     with timezone.override(ZoneInfo(case.practice.time_zone)):
-        return render(request, "workspace/supervision_case.html", {"case": view})
+        return render(request, "workspace/supervision_case.html", context)
