@@ -275,7 +275,7 @@ def test_things_to_do_lists_a_plan_waiting_for_the_clients_answer(couple_plan, c
     assert "Your plan: 3 items waiting for your answer" in labels
     for revision in (couple_plan.joint, couple_plan.b_own, couple_plan.approach):
         plan_agree_item(actor=couple_plan.user("partner_b"), revision=revision, choice="agree")
-    assert not [t for t in todos_for(couple_plan.partner_b) if t.label.startswith("Your plan")]
+    assert not [t for t in todos_for(couple_plan.partner_b) if "waiting for your answer" in t.label]
     html = client_as("partner_a").get(reverse("portal:home")).content.decode()
     assert "Your plan: 3 items waiting for your answer" in html
     assert _url(couple_plan.couple_case) in html
