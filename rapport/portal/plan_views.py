@@ -2,32 +2,54 @@
 
 One page per case, as the signed-in client may see it (``plan_for_viewer``): the joint items and
 their own, never the other partner's. The page's forms post back to it with an ``action``: propose
-a goal, answer on an item, rate a goal, check off a step. Every id in a form is looked up again for
-this user (a tampered or the other partner's id is 404), and must belong to this case. A refusal
-shows the page again with the message and the typed text, and changes nothing.
+a goal, answer on an item, rate a goal, add or check off a step, reword one's own goal or write its
+levels. Every id in a form is looked up again for this user (a tampered or the other partner's id
+is 404), and must belong to this case. A refusal shows the page again with the message and the
+typed text, and changes nothing.
+
+The plan's history lists the changes this client may see (``plan_versions``: the joint items and
+their own), numbered in that list, so neither a number nor a date gives away a change to the other
+partner's own items; each entry opens the plan as it stood then.
 """
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role, User
 from rapport.clients.models import Case, CaseKind, Client
 from rapport.clients.selectors import case_get_for_user
-from rapport.plans.models import GAS_LEVELS, Choice, ItemKind, ItemScope
+from rapport.plans.models import GAS_LEVELS, Choice, ItemKind, ItemScope, PlanVersion
 from rapport.plans.people import client_in_case
-from rapport.plans.selectors import AgreementStatus, ItemView, plan_for_viewer, revision_get_for_user, step_get_for_user
-from rapport.plans.services import action_step_complete, goal_rate, plan_agree_item, plan_propose_goal
+from rapport.plans.selectors import (
+    AgreementStatus,
+    ItemView,
+    plan_for_viewer,
+    plan_versions,
+    revision_get_for_user,
+    step_get_for_user,
+)
+from rapport.plans.services import (
+    action_step_add,
+    action_step_complete,
+    goal_rate,
+    plan_agree_item,
+    plan_item_revise,
+    plan_propose_goal,
+)
 
 UNKNOWN_ACTION = "Something went wrong with this form. Please try again from the page."
 LEVEL_WORDS = {
@@ -106,13 +128,37 @@ def _item_context(view: ItemView, user: User, me: Client, failed: Failed | None)
         ],
         "kept_answer": _kept(failed, "answer", target),
         "kept_rating": _kept(failed, "rate", target),
+        "kept_step": _kept(failed, "add_step", target),
+        "kept_reword": _kept(failed, "reword", target),
+        "kept_levels": _kept(failed, "levels", target),
+        "level_fields": _level_fields(levels, _kept(failed, "levels", target)),
     }
+
+
+def _level_fields(levels: dict[str, str], kept: dict[str, str] | None) -> list[dict[str, str]]:
+    """The five level descriptions to edit: as typed into a refused form, or as they stand."""
+    return [
+        {
+            "name": f"level_{level}",
+            "slug": f"m{-level}" if level < 0 else f"p{level}",
+            "signed": _signed(level),
+            "meaning": LEVEL_WORDS[level],
+            "value": kept.get(f"level_{level}", "") if kept is not None else levels.get(str(level), ""),
+        }
+        for level in GAS_LEVELS
+    ]
+
+
+def _today(me: Client) -> datetime.date:
+    return timezone.localdate(timezone=ZoneInfo(me.time_zone))
 
 
 def _page(request: HttpRequest, user: User, case: Case, me: Client, *, failed: Failed | None = None, status: int = 200) -> HttpResponse:
     plan = plan_for_viewer(user, case.public_id, request=request)
+    visible = plan_versions(user, case.public_id)
     context = {
         "case": case,
+        "me": me,
         "plan": plan,
         "goals": [_item_context(v, user, me, failed) for v in plan.goals],
         "approaches": [_item_context(v, user, me, failed) for v in plan.approaches],
@@ -121,6 +167,11 @@ def _page(request: HttpRequest, user: User, case: Case, me: Client, *, failed: F
         "failed": failed,
         "kept_proposal": _kept(failed, "propose", ""),
         "signed_levels": [(str(level), _signed(level)) for level in GAS_LEVELS],
+        "today": _today(me),
+        # The newest change this client may see: the plan's newest version may be a change to the
+        # other partner's own items, whose date is not theirs to know.
+        "changes": len(visible),
+        "last_change": visible[0] if visible else None,
     }
     return render(request, "portal/plan.html", context, status=status)
 
@@ -181,17 +232,67 @@ def _act(request: HttpRequest, user: User, case: Case, me: Client, action: str) 
         except ValidationError as exc:
             return "", Failed(action, exc.messages[0], target=target, values={"reflection": reflection})
         return "Step checked off. Well done.", None
+    if action == "add_step":
+        return _add_step(user, case, me, target, post)
+    if action == "reword":
+        revision = _revision_in_case(user, case, target)
+        words = post.get("words", "")
+        try:
+            plan_item_revise(actor=user, revision=revision, words=words)
+        except (ValidationError, PermissionDenied) as exc:
+            return "", Failed(action, _message(exc), target=target, values={"words": words})
+        return "Your new wording is on the plan. Everyone it concerns is asked to answer on it again.", None
+    if action == "levels":
+        revision = _revision_in_case(user, case, target)
+        values = {f"level_{level}": post.get(f"level_{level}", "") for level in GAS_LEVELS}
+        typed = {str(level): values[f"level_{level}"] for level in GAS_LEVELS}
+        # All five left empty: the goal has no scale (yet), as when it was first written.
+        levels = None if not any(text.strip() for text in typed.values()) else typed
+        try:
+            plan_item_revise(actor=user, revision=revision, gas_levels=levels)
+        except (ValidationError, PermissionDenied) as exc:
+            return "", Failed(action, _message(exc), target=target, values=values)
+        return "Your levels are saved with the goal.", None
     return "", Failed(action, UNKNOWN_ACTION)
+
+
+def _message(exc: ValidationError | PermissionDenied) -> str:
+    if isinstance(exc, ValidationError):
+        return exc.messages[0]
+    return str(exc) or UNKNOWN_ACTION
+
+
+def _add_step(user: User, case: Case, me: Client, target: str, post: Any) -> tuple[str, Failed | None]:
+    revision = _revision_in_case(user, case, target)
+    text, whom, raw_due = post.get("text", ""), post.get("for", "me"), post.get("due_on", "").strip()
+    values = {"text": text, "for": whom, "due_on": raw_due}
+    if whom not in ("me", "both"):
+        return "", Failed("add_step", UNKNOWN_ACTION, target=target, values=values)
+    due_on = None
+    if raw_due:
+        try:
+            due_on = datetime.date.fromisoformat(raw_due)
+        except ValueError:
+            return "", Failed(
+                "add_step", "The due date is not a date. Use the form's date, or leave it empty.", target=target, values=values
+            )
+        if due_on < _today(me):
+            return "", Failed(
+                "add_step", "That day has passed. Choose today or a later day, or leave the date empty.", target=target, values=values
+            )
+    # In an individual case the step is simply the client's; "both" is a couple's joint step.
+    for_both = whom == "both" and case.kind == CaseKind.COUPLE and revision.item.scope == ItemScope.JOINT
+    try:
+        action_step_add(actor=user, item=revision.item, text=text, client=None if for_both else me, due_on=due_on)
+    except (ValidationError, PermissionDenied) as exc:
+        return "", Failed("add_step", _message(exc), target=target, values=values)
+    return "Your step is on the plan." if not for_both else "The step is on the plan, for both of you.", None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @role_required([Role.CLIENT])
 def case_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    user = signed_in_user(request)
-    case = case_get_for_user(user, case_id)
-    me = client_in_case(user, case)
-    if me is None:
-        raise Http404("No such case")
+    user, case, me = _plan_case(request, case_id)
     if request.method != "POST":
         return _page(request, user, case, me)
     done, failed = _act(request, user, case, me, request.POST.get("action", ""))
@@ -200,3 +301,56 @@ def case_plan(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     messages.success(request, done)
     # 303: a reload shows the page instead of sending the form twice.
     return HttpResponseRedirect(reverse("portal:case_plan", kwargs={"case_id": case.public_id}), status=303)
+
+
+def _plan_case(request: HttpRequest, case_id: uuid.UUID) -> tuple[User, Case, Client]:
+    user = signed_in_user(request)
+    case = case_get_for_user(user, case_id)
+    me = client_in_case(user, case)
+    if me is None:
+        raise Http404("No such case")
+    return user, case, me
+
+
+def _who(version: PlanVersion, user: User, case: Case) -> str:
+    if version.created_by_id == user.pk:
+        return "You"
+    if version.created_by_id == case.primary_therapist.user_id:
+        return case.primary_therapist.display_name
+    return version.created_by.full_name
+
+
+@require_GET
+@role_required([Role.CLIENT])
+def case_plan_history(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    user, case, me = _plan_case(request, case_id)
+    # Oldest first to number them as this client sees them, then shown newest first.
+    visible = list(reversed(plan_versions(user, case.public_id)))
+    changes = [{"number": n, "version": v, "who": _who(v, user, case)} for n, v in enumerate(visible, start=1)]
+    context = {"case": case, "me": me, "couple": case.kind == CaseKind.COUPLE, "changes": list(reversed(changes))}
+    return render(request, "portal/plan_history.html", context)
+
+
+@require_GET
+@role_required([Role.CLIENT])
+def case_plan_version(request: HttpRequest, case_id: uuid.UUID, number: int) -> HttpResponse:
+    user, case, me = _plan_case(request, case_id)
+    visible = list(reversed(plan_versions(user, case.public_id)))
+    # ``number`` counts the changes this client may see; a change they may not see has no number.
+    if not 1 <= number <= len(visible):
+        raise Http404("No such change")
+    version = visible[number - 1]
+    plan = plan_for_viewer(user, case.public_id, version=version.number, request=request)
+    context = {
+        "case": case,
+        "me": me,
+        "couple": case.kind == CaseKind.COUPLE,
+        "plan": plan,
+        "number": number,
+        "latest": number == len(visible),
+        "version": version,
+        "who": _who(version, user, case),
+        "goals": [_item_context(v, user, me, None) for v in plan.goals],
+        "approaches": [_item_context(v, user, me, None) for v in plan.approaches],
+    }
+    return render(request, "portal/plan_version.html", context)

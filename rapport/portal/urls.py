@@ -17,6 +17,8 @@ urlpatterns = [
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     # The case's treatment plan as the client sees it (rapport.portal.plan_views).
     path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
+    path("cases/<uuid:case_id>/plan/history/", plan_views.case_plan_history, name="case_plan_history"),
+    path("cases/<uuid:case_id>/plan/history/<int:number>/", plan_views.case_plan_version, name="case_plan_version"),
     path("record-access/", views.record_access, name="record_access"),
     # The client's own check-in results (rapport.portal.results_views).
     path("results/", results_views.results, name="results"),
