@@ -3,8 +3,15 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.personas import World, build_world
+
+# Property tests check what is computed, never how fast: speed lives in benchmarks/. Hypothesis's
+# default 200 ms deadline turned a loaded machine into a failing test (an example that was slow,
+# not wrong), so the deadline is off; the examples and their seeds are as before.
+hypothesis_settings.register_profile("rapport", deadline=None)
+hypothesis_settings.load_profile("rapport")
 
 # The SMTP capture (a real aiosmtpd server on loopback) as a fixture for any test.
 pytest_plugins = ["tests.smtp_capture"]
