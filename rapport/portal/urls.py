@@ -4,6 +4,7 @@ from rapport.portal import (
     checkin_pause_views,
     checkin_views,
     consent_views,
+    goal_progress_views,
     my_data_views,
     onboarding_views,
     plan_views,
@@ -17,6 +18,8 @@ urlpatterns = [
     path("cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
     # The case's treatment plan as the client sees it (rapport.portal.plan_views).
     path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
+    # How the goals have moved: charts, words and tables (rapport.portal.goal_progress_views).
+    path("cases/<uuid:case_id>/plan/progress/", goal_progress_views.case_goal_progress, name="case_goal_progress"),
     path("record-access/", views.record_access, name="record_access"),
     # The client's own check-in results (rapport.portal.results_views).
     path("results/", results_views.results, name="results"),
