@@ -7,12 +7,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from rapport.audit.models import Action, AuditEvent
 from rapport.plans.gas import t_score
 from rapport.plans.models import GoalRating
 from rapport.plans.services import goal_rate, plan_item_remove, plan_propose_goal
+from rapport.reports.charts import written_date
 from tests.past_sessions import session_at
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -238,12 +242,91 @@ def test_the_pages_cost_the_same_queries_whatever_the_number_of_goals_and_rating
     browser = client_as(persona)
     url = _url(world.couple_case, side)
     browser.get(url)  # the first request of a session also writes the session
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as control:
         browser.get(url)
     _add_rated_goals(world, 4)
     with django_assert_num_queries(len(control)):
         response = browser.get(url)
     assert len(response.context["page"].goals) == (7 if persona == "therapist_a" else 6)
+
+
+# Rating for a session, on the therapist's plan page
+
+
+def _plan_url(case) -> str:
+    return reverse("workspace:case_plan", kwargs={"case_id": case.public_id})
+
+
+@pytest.fixture
+def sessions(world):
+    now = timezone.now()
+    case = world.individual_case
+    return {
+        "older": session_at(case, now - timedelta(days=9)),
+        "recent": session_at(case, now - timedelta(days=1)),
+        "later": session_at(case, now + timedelta(days=3), status="booked"),
+        "cancelled": session_at(case, now - timedelta(days=2), status="cancelled"),
+        "other_case": session_at(world.couple_case, now - timedelta(days=1, hours=3)),
+    }
+
+
+def test_the_rating_form_offers_the_cases_sessions_newest_first_with_the_latest_chosen(world, client_as, sessions):
+    goal = plan_propose_goal(actor=world.user("client"), case=world.individual_case, words="Call my sister")
+    response = client_as("therapist_a").get(_plan_url(world.individual_case))
+    form = response.context["goals"][0].forms["rate"]
+    values = [value for value, _ in form.fields["session"].choices]
+    assert values == ["", str(sessions["recent"].public_id), str(sessions["older"].public_id)]
+    assert form.fields["session"].choices[0][1] == "Not linked to a session"
+    assert form.initial["session"] == str(sessions["recent"].public_id)
+    assert str(goal.public_id) in response.content.decode()
+
+
+def test_a_rating_saved_for_a_session_shows_that_session_on_the_plan_and_progress_pages(world, client_as, sessions):
+    goal = plan_propose_goal(actor=world.user("client"), case=world.individual_case, words="Call my sister")
+    browser = client_as("therapist_a")
+    data = {"form": "rate", "revision": str(goal.public_id), "level": "1", "session": str(sessions["older"].public_id)}
+    assert browser.post(_plan_url(world.individual_case), data).status_code == 303
+    rating = GoalRating.objects.get()
+    assert rating.appointment == sessions["older"]
+    session_day = written_date(sessions["older"].start.astimezone(TORONTO))
+    assert f"(session of {session_day})" in _text(browser.get(_plan_url(world.individual_case)))
+    assert f"<td>session of {session_day}</td>" in _text(browser.get(_url(world.individual_case, "workspace")))
+
+
+def test_a_rating_may_be_linked_to_no_session(world, client_as, sessions):
+    goal = plan_propose_goal(actor=world.user("client"), case=world.individual_case, words="Call my sister")
+    browser = client_as("therapist_a")
+    data = {"form": "rate", "revision": str(goal.public_id), "level": "0", "session": ""}
+    assert browser.post(_plan_url(world.individual_case), data).status_code == 303
+    assert GoalRating.objects.get().appointment is None
+    assert "(not linked to a session)" in _text(browser.get(_plan_url(world.individual_case)))
+
+
+@pytest.mark.parametrize("which", ["other_case", "cancelled", "later", "made_up", "not_a_uuid"])
+def test_a_session_not_offered_is_refused_with_a_message_and_nothing_is_saved(world, client_as, sessions, which):
+    goal = plan_propose_goal(actor=world.user("client"), case=world.individual_case, words="Call my sister")
+    value = {"made_up": "00000000-0000-4000-8000-000000000001", "not_a_uuid": "yesterday"}.get(which) or str(sessions[which].public_id)
+    before = AuditEvent.objects.exclude(action__in=[Action.VIEW, Action.LOGIN]).count()
+    data = {"form": "rate", "revision": str(goal.public_id), "level": "1", "session": value}
+    response = client_as("therapist_a").post(_plan_url(world.individual_case), data)
+    assert response.status_code == 400
+    assert "That is not one of this case&#x27;s sessions." in response.content.decode()
+    assert "Nothing was changed." in response.content.decode()
+    assert not GoalRating.objects.exists()
+    assert AuditEvent.objects.exclude(action__in=[Action.VIEW, Action.LOGIN]).count() == before
+
+
+def test_the_plan_page_reads_every_ratings_session_in_one_query(world, client_as, sessions):
+    therapist = world.user("therapist_a")
+    goal = plan_propose_goal(actor=world.user("client"), case=world.individual_case, words="Call my sister")
+    goal_rate(actor=therapist, item=goal.item, level=-1, appointment=sessions["older"])
+    browser = client_as("therapist_a")
+    browser.get(_plan_url(world.individual_case))
+    with CaptureQueriesContext(connection) as control:
+        browser.get(_plan_url(world.individual_case))
+    for level, session in ((0, sessions["recent"]), (1, sessions["older"])):
+        goal_rate(actor=therapist, item=goal.item, level=level, appointment=session)
+        goal_rate(actor=world.user("client"), item=goal.item, level=level, appointment=session)
+    with CaptureQueriesContext(connection) as after:
+        browser.get(_plan_url(world.individual_case))
+    assert len(after) == len(control)
