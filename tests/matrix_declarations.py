@@ -400,6 +400,7 @@ from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_checkin_controls import CHECKIN_CONTROL_ROUTES  # noqa: E402
 from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
 from tests.matrix_consents import CONSENT_ROUTES  # noqa: E402
+from tests.matrix_goal_progress import GOAL_PROGRESS_ROUTES  # noqa: E402
 from tests.matrix_mydata import MYDATA_ROUTES  # noqa: E402
 from tests.matrix_onboarding import ONBOARDING_ROUTES  # noqa: E402
 from tests.matrix_plans_portal import PLAN_PORTAL_ROUTES  # noqa: E402
@@ -416,6 +417,7 @@ ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CHECKIN_ROUTES)
 ROUTES.update(CHECKIN_CONTROL_ROUTES)
 ROUTES.update(CONSENT_ROUTES)
+ROUTES.update(GOAL_PROGRESS_ROUTES)
 ROUTES.update(ONBOARDING_ROUTES)
 ROUTES.update(MYDATA_ROUTES)
 ROUTES.update(PLAN_PORTAL_ROUTES)

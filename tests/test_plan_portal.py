@@ -31,6 +31,7 @@ from rapport.plans.services import (
     plan_propose_goal,
 )
 from rapport.plans.todo import due_words, plan_work_for
+from tests.past_sessions import session_at
 
 
 def _url(case) -> str:
@@ -232,6 +233,16 @@ def test_client_rates_a_goal(couple_plan, client_as):
     rating = GoalRating.objects.get()
     assert (rating.level, rating.client) == (-1, couple_plan.partner_a)
     assert "Your last rating: -1" in browser.get(_url(couple_plan.couple_case)).content.decode()
+    # No session of the case today or in the last week: the rating stands on its own.
+    assert rating.appointment is None
+
+
+def test_a_client_rating_is_linked_to_the_session_of_the_day(couple_plan, client_as):
+    earlier = session_at(couple_plan.couple_case, timezone.now() - datetime.timedelta(days=9))
+    held = session_at(couple_plan.couple_case, timezone.now() - datetime.timedelta(days=2))
+    assert earlier != held
+    client_as("partner_a").post(_url(couple_plan.couple_case), {"action": "rate", "item": str(couple_plan.joint.public_id), "level": "1"})
+    assert GoalRating.objects.get().appointment == held
 
 
 @pytest.mark.parametrize("level", ["3", "-3", "one", ""])

@@ -50,6 +50,7 @@ from rapport.plans.services import (
     plan_item_revise,
     plan_propose_goal,
 )
+from rapport.plans.sessions import session_for_rating
 
 UNKNOWN_ACTION = "Something went wrong with this form. Please try again from the page."
 LEVEL_WORDS = {
@@ -218,7 +219,7 @@ def _act(request: HttpRequest, user: User, case: Case, me: Client, action: str) 
         except ValueError:
             return "", Failed(action, "Choose where this goal stands: one of -2, -1, 0, +1 or +2.", target=target, values=values)
         try:
-            goal_rate(actor=user, item=revision.item, level=level)
+            goal_rate(actor=user, item=revision.item, level=level, appointment=session_for_rating(case, timezone.now()))
         except ValidationError as exc:
             return "", Failed(action, exc.messages[0], target=target, values=values)
         return "Your rating is saved.", None

@@ -4,6 +4,7 @@ from rapport.portal import (
     checkin_pause_views,
     checkin_views,
     consent_views,
+    goal_progress_views,
     my_data_views,
     onboarding_views,
     plan_views,
@@ -19,6 +20,8 @@ urlpatterns = [
     path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
     path("cases/<uuid:case_id>/plan/history/", plan_views.case_plan_history, name="case_plan_history"),
     path("cases/<uuid:case_id>/plan/history/<int:number>/", plan_views.case_plan_version, name="case_plan_version"),
+    # How the goals have moved: charts, words and tables (rapport.portal.goal_progress_views).
+    path("cases/<uuid:case_id>/plan/progress/", goal_progress_views.case_goal_progress, name="case_goal_progress"),
     path("record-access/", views.record_access, name="record_access"),
     # The client's own check-in results (rapport.portal.results_views).
     path("results/", results_views.results, name="results"),

@@ -93,6 +93,13 @@ SERIES_STYLES = (
     {"color": "#009E73", "marker": "^", "linestyle": (0, (1.5, 2)), "markerfacecolor": "#009E73"},
     {"color": "#CC79A7", "marker": "D", "linestyle": (0, (6, 2, 1.5, 2)), "markerfacecolor": "white"},
 )
+# The same looks in words, for a text legend beside the image (the order of SERIES_STYLES).
+SERIES_LOOKS = (
+    "filled circles joined by a solid line",
+    "open squares joined by a dashed line",
+    "filled triangles joined by a dotted line",
+    "open diamonds joined by a dash-dot line",
+)
 MARKER_STYLES: dict[str, MarkerLook] = {
     RELIABLE_IMPROVEMENT: MarkerLook(marker="*", size=16, label="reliable improvement"),
     RELIABLE_DETERIORATION: MarkerLook(marker="X", size=12, label="reliable deterioration"),
@@ -190,6 +197,8 @@ def series_chart(
     reliable_change_markers: Sequence[Marker] | None = None,
     cutoff: float | None = None,
     cutoff_label: str = "",
+    y_ticks: Sequence[tuple[float, str]] | None = None,
+    y_label: str | None = None,
 ) -> str:
     """One instrument's scores over time as an SVG document (a string, without an XML prolog).
 
@@ -200,12 +209,18 @@ def series_chart(
     ``higher_is_better`` only writes the direction of the scale on the y axis.
     ``reliable_change_markers`` must each name a series and a dated point of it that has a score.
     ``cutoff`` draws a dotted line named ``cutoff_label``.
+    ``y_ticks``, when given, are the only ticks of the y axis, each a value and the words written
+    beside it (a scale whose steps have meanings, like goal attainment levels); ``y_label`` replaces
+    the axis title that ``higher_is_better`` writes.
 
     Raises ``ValueError`` with a plain message on input that cannot be drawn honestly: no series,
     a series without points, two series with one label, a score outside ``[y_min, y_max]`` or not a
     finite number, overlapping bands, a marker that matches no scored point.
     """
     _check(series=series, bands=bands or (), y_min=y_min, y_max=y_max, markers=reliable_change_markers or (), cutoff=cutoff)
+    for value, _ in y_ticks or ():
+        if not (math.isfinite(value) and y_min <= value <= y_max):
+            raise ValueError(f"The tick at {value} is outside the scale.")
     words = series_description(
         title=title,
         description=description,
@@ -226,6 +241,8 @@ def series_chart(
             markers=reliable_change_markers or (),
             cutoff=cutoff,
             cutoff_label=cutoff_label,
+            y_ticks=y_ticks,
+            y_label=y_label,
         )
         buffer = io.StringIO()
         FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
@@ -364,12 +381,19 @@ def _figure(
     markers: Sequence[Marker],
     cutoff: float | None,
     cutoff_label: str,
+    y_ticks: Sequence[tuple[float, str]] | None = None,
+    y_label: str | None = None,
 ) -> Figure:
     figure = Figure(figsize=(7.5, 4.2), layout="constrained")
     axes = figure.add_subplot()
     axes.set_title(title, loc="left", fontsize=12)
     axes.set_ylim(y_min, y_max)
-    axes.set_ylabel("score (higher is better)" if higher_is_better else "score (lower is better)")
+    if y_label is not None:
+        axes.set_ylabel(y_label)
+    else:
+        axes.set_ylabel("score (higher is better)" if higher_is_better else "score (lower is better)")
+    if y_ticks:
+        axes.set_yticks([value for value, _ in y_ticks], labels=[words for _, words in y_ticks], fontsize=8)
     # x in data units and y in axes units: band names sit just right of the plotting area.
     side = blended_transform_factory(axes.transAxes, axes.transData)
 
@@ -577,6 +601,7 @@ def _accessible(svg: str, *, title: str, description: str) -> str:
 
 
 __all__ = [
+    "SERIES_LOOKS",
     "Band",
     "Marker",
     "Point",

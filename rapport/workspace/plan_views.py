@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rapport.accounts.decorators import role_required, signed_in_user
@@ -40,6 +42,9 @@ from rapport.plans.selectors import (
     revision_get_for_user,
 )
 from rapport.plans.services import action_step_add, goal_rate, plan_add_approach, plan_item_remove, plan_item_revise, plan_propose_goal
+from rapport.plans.sessions import rating_session_choices, session_for_rating, sessions_by_id
+from rapport.reports.charts import written_date
+from rapport.scheduling.models import Appointment
 from rapport.workspace.named_cases import named_case_get
 
 # Field names of the five levels: "level_-2" reads badly in a URL-encoded body but is unambiguous.
@@ -98,8 +103,62 @@ class FramingForm(ItemForm):
     words = forms.CharField(label="The words", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+NOT_LINKED = "Not linked to a session"
+
+
 class RateForm(ItemForm):
     level = forms.TypedChoiceField(label="Where the goal stands today", choices=_LEVEL_CHOICES, coerce=int, widget=forms.RadioSelect)
+    session = forms.ChoiceField(
+        label="The session this rating is for",
+        required=False,
+        error_messages={
+            "invalid_choice": "That is not one of this case's sessions. Choose one from the list, or “Not linked to a session”."
+        },
+    )
+
+    def __init__(self, *args: Any, sessions: list[SessionChoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        session = self.fields["session"]
+        assert isinstance(session, forms.ChoiceField)
+        session.choices = [("", NOT_LINKED)] + [(choice.value, choice.label) for choice in sessions]
+        self._sessions = {choice.value: choice.appointment for choice in sessions}
+
+    def appointment(self) -> Appointment | None:
+        """The chosen session, or None for "not linked"; only ever one of the case's offered sessions."""
+        return self._sessions.get(self.cleaned_data.get("session") or "")
+
+
+@dataclass(frozen=True)
+class SessionChoice:
+    value: str  # the appointment's public id
+    label: str  # "Tuesday 3 March 2026, 10:00 (held)"
+    appointment: Appointment
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_SESSION_STATUS = {"completed": "held", "booked": "booked"}
+
+
+def _session_choices(case: Case, zone: ZoneInfo) -> tuple[list[SessionChoice], str]:
+    """The sessions a rating may be linked to, newest first, and the one offered by default.
+
+    The default is today's session or the last one within ``rapport.plans.sessions.LINK_WITHIN_DAYS``
+    days, the same rule that links a client's own rating; "" (not linked) otherwise.
+    """
+    now = timezone.now()
+    choices = []
+    for appointment in rating_session_choices(case, now):
+        local = appointment.start.astimezone(zone)
+        label = f"{_WEEKDAYS[local.weekday()]} {written_date(local)}, {local:%H:%M} ({_SESSION_STATUS.get(appointment.status, appointment.status)})"
+        choices.append(SessionChoice(value=str(appointment.public_id), label=label, appointment=appointment))
+    default = session_for_rating(case, now)
+    offered = {choice.value for choice in choices}
+    return choices, str(default.public_id) if default is not None and str(default.public_id) in offered else ""
+
+
+def _zone(user: User, case: Case) -> ZoneInfo:
+    therapist = getattr(user, "therapist", None)
+    return ZoneInfo(therapist.time_zone if therapist is not None and therapist.time_zone else case.practice.time_zone)
 
 
 class StepForm(ItemForm):
@@ -132,6 +191,8 @@ class Row:
     view: ItemView
     label: str
     latest: list[tuple[str, GoalRating]] = field(default_factory=list)
+    # The same ratings with the date of the session each was linked to ("" when none), for the page.
+    latest_lines: list[tuple[str, GoalRating, str]] = field(default_factory=list)
     forms: dict[str, forms.Form] = field(default_factory=dict)
     error: str = ""
     error_form: str = ""
@@ -197,8 +258,19 @@ def _t_score(goals: list[ItemView]) -> TScore | None:
     )
 
 
-def _rows(plan: PlanView, members: list[Client], user: User, bound: tuple[str, str, forms.Form, str] | None) -> tuple[list[Row], list[Row]]:
+def _rows(
+    plan: PlanView,
+    members: list[Client],
+    user: User,
+    bound: tuple[str, str, forms.Form, str] | None,
+    *,
+    zone: ZoneInfo,
+    sessions: tuple[list[SessionChoice], str] = ([], ""),
+) -> tuple[list[Row], list[Row]]:
     couple = len(members) > 1
+    session_list, default_session = sessions
+    # One query for the sessions of every rating shown, however many goals there are.
+    linked = sessions_by_id(r.appointment_id for view in plan.goals for r in view.ratings)
     goals: list[Row] = []
     approaches: list[Row] = []
     for views, into in ((plan.goals, goals), (plan.approaches, approaches)):
@@ -211,6 +283,10 @@ def _rows(plan: PlanView, members: list[Client], user: User, bound: tuple[str, s
                 status_text=_status_text(view.agreement, couple and view.item.owner is None),
             )
             row.latest = _latest_ratings(view, members)
+            row.latest_lines = [
+                (who, rating, written_date(linked[rating.appointment_id].start.astimezone(zone)) if rating.appointment_id in linked else "")
+                for who, rating in row.latest
+            ]
             row.answers = [
                 Answer(
                     name=a.client.full_name, choice_label=_CHOICE_LABELS[a.choice] if a.choice else "not answered yet", comment=a.comment
@@ -232,7 +308,9 @@ def _rows(plan: PlanView, members: list[Client], user: User, bound: tuple[str, s
             )
             row.forms["remove"] = ItemForm(initial=initial, auto_id=f"id_remove_{rid}_%s")
             if view.item.kind == "goal":
-                row.forms["rate"] = RateForm(initial=initial, auto_id=f"id_rate_{rid}_%s")
+                row.forms["rate"] = RateForm(
+                    initial={**initial, "session": default_session}, auto_id=f"id_rate_{rid}_%s", sessions=session_list
+                )
                 row.forms["step"] = StepForm(initial=initial, auto_id=f"id_step_{rid}_%s", members=members, owner=view.item.owner)
             if bound is not None and bound[1] == rid:
                 name, _, form, error = bound
@@ -254,7 +332,8 @@ def _page(
     user = signed_in_user(request)
     members = [m.client for m in case_members(case)]
     plan = plan_for_viewer(user, case.public_id, request=request)
-    goals, approaches = _rows(plan, members, user, bound)
+    zone = _zone(user, case)
+    goals, approaches = _rows(plan, members, user, bound, zone=zone, sessions=_session_choices(case, zone))
     if bound is not None and not any(row.error for row in goals + approaches):
         # The wording the form named is no longer shown (changed or removed meanwhile): say so on top.
         error = bound[3]
@@ -380,7 +459,7 @@ def _item_form(request: HttpRequest, case: Case, user: User, members: list[Clien
     elif which == "remove":
         form = ItemForm(request.POST, auto_id=f"id_remove_{rid}_%s")
     elif which == "rate":
-        form = RateForm(request.POST, auto_id=f"id_rate_{rid}_%s")
+        form = RateForm(request.POST, auto_id=f"id_rate_{rid}_%s", sessions=_session_choices(case, _zone(user, case))[0])
     else:
         form = StepForm(request.POST, auto_id=f"id_step_{rid}_%s", members=members, owner=revision.item.owner)
     if not form.is_valid():
@@ -397,7 +476,8 @@ def _item_form(request: HttpRequest, case: Case, user: User, members: list[Clien
         elif which == "remove":
             plan_item_remove(actor=user, revision=revision)
         elif which == "rate":
-            goal_rate(actor=user, item=revision.item, level=data["level"])
+            assert isinstance(form, RateForm)
+            goal_rate(actor=user, item=revision.item, level=data["level"], appointment=form.appointment())
         else:
             step_for = next((c for c in members if str(c.public_id) == data["step_for"]), None)
             action_step_add(actor=user, item=revision.item, text=data["text"], client=step_for, due_on=data["due_on"])
@@ -422,6 +502,6 @@ def case_plan_version(request: HttpRequest, case_id: uuid.UUID, number: int) -> 
     case = named_case_get(user, case_id)
     members = [m.client for m in case_members(case)]
     plan = plan_for_viewer(user, case.public_id, version=number, request=request)
-    goals, approaches = _rows(plan, members, user, None)
+    goals, approaches = _rows(plan, members, user, None, zone=_zone(user, case))
     context = {"case": case, "members": members, "plan": plan, "goals": goals, "approaches": approaches}
     return render(request, "workspace/case_plan_version.html", context)

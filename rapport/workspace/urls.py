@@ -4,6 +4,7 @@ from rapport.workspace import (
     alert_views,
     calendar_views,
     consent_views,
+    goal_progress_views,
     measurement_plan_views,
     measures_views,
     onboarding_views,
@@ -28,6 +29,7 @@ urlpatterns = [
     path("cases/<uuid:case_id>/plan/", plan_views.case_plan, name="case_plan"),
     path("cases/<uuid:case_id>/plan/versions/", plan_views.case_plan_versions, name="case_plan_versions"),
     path("cases/<uuid:case_id>/plan/versions/<int:number>/", plan_views.case_plan_version, name="case_plan_version"),
+    path("cases/<uuid:case_id>/plan/progress/", goal_progress_views.case_goal_progress, name="case_goal_progress"),
     path("cases/<uuid:case_id>/record-access/", record_access_views.case_record_access, name="case_record_access"),
     # Check-in results, each check-in's answers and the FHIR export (rapport.workspace.measures_views).
     path("cases/<uuid:case_id>/measures/", measures_views.case_measures, name="case_measures"),
