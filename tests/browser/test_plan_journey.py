@@ -95,7 +95,7 @@ def test_a_joint_goal_from_proposal_to_a_step_done(session: Session, new_session
     expect(goal).to_contain_text("Fully agreed")
     goal.get_by_text("Add an action step").click()
     goal.get_by_label("A small step").fill(STEP)
-    goal.get_by_label("For").select_option(label="Pat Partner")
+    goal.get_by_label("For:", exact=True).select_option(label="Pat Partner")
     goal.get_by_role("button", name="Add the step").click()
     therapist.page.wait_for_url(f"**{workspace_plan_path}")
     therapist.check()
