@@ -196,6 +196,15 @@ def items_needing_attention(case: Case) -> list[ItemView]:
     return found
 
 
+def plan_version_newest(case: Case) -> PlanVersion | None:
+    """The case's newest plan version, or None while it has no plan; for writers that record it.
+
+    Not scoped to a viewer and reads no wording (a version's note is never clinical), so it records
+    no read: check-ins store it to say which plan they were answered against.
+    """
+    return PlanVersion.objects.filter(plan__case=case).order_by("-number").first()
+
+
 def plan_versions(user: Any, case_public_id: uuid.UUID | str) -> list[PlanVersion]:
     """Who changed what, newest first; a client does not see changes to the other partner's own items.
 
