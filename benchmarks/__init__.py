@@ -16,4 +16,5 @@ BENCHMARKS = (
     "booking_race",
     "chart_render",
     "checkin_submission",
+    "plan_read",
 )

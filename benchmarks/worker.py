@@ -99,6 +99,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     from benchmarks import bench_audit, bench_charts, bench_crypto, bench_scoring, bench_slots
     from benchmarks.bench_booking import booking_race
     from benchmarks.bench_checkin_submission import checkin_submission
+    from benchmarks.bench_plan_read import plan_read
 
     registry = {
         "audit_verify": bench_audit.audit_verify,
@@ -110,6 +111,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "booking_race": booking_race,
         "chart_render": bench_charts.chart_render,
         "checkin_submission": checkin_submission,
+        "plan_read": plan_read,
     }
     results: list[Result] = []
     errors: list[str] = []
