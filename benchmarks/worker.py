@@ -100,6 +100,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
     from benchmarks.bench_booking import booking_race
     from benchmarks.bench_checkin_submission import checkin_submission
     from benchmarks.bench_detectors import detector_evaluation
+    from benchmarks.bench_plan_read import plan_read
 
     registry = {
         "audit_verify": bench_audit.audit_verify,
@@ -112,6 +113,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "chart_render": bench_charts.chart_render,
         "checkin_submission": checkin_submission,
         "detector_evaluation": detector_evaluation,
+        "plan_read": plan_read,
     }
     results: list[Result] = []
     errors: list[str] = []

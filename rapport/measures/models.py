@@ -97,6 +97,10 @@ class Administration(BaseModel):
     prorated = models.BooleanField(default=False)
     risk = models.JSONField(default=list, blank=True, help_text="Ids of the risk items whose answer fired.")
     risk_unanswered = models.JSONField(default=list, blank=True, help_text="Ids of the risk items left unanswered.")
+    # The plan version a check-in that rates the plan (its goals, how we work) was answered against:
+    # the newest when the row was created, moved to the newest when the client sends it. Empty for
+    # instruments that do not rate the plan, and while the case has no plan (docs/checkins.md).
+    plan_version = models.ForeignKey("plans.PlanVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["due_at", "id"]

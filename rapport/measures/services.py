@@ -30,6 +30,8 @@ from rapport.measures import instruments, scoring
 from rapport.measures.alerts import alert_raise
 from rapport.measures.audit import administration_audit
 from rapport.measures.models import OPEN_STATUSES, Administration, AdministrationStatus, AlertKind, PlanEntry, RiskAlert, Timing
+from rapport.plans.models import PlanVersion
+from rapport.plans.selectors import plan_version_newest
 from rapport.practice.models import ServiceKind
 from rapport.practice.services import hash_token
 from rapport.scheduling.models import Appointment, AppointmentStatus
@@ -56,6 +58,13 @@ AFTER_EXPIRES = timedelta(days=3)
 PAUSE_ITEM = CHECK_INS
 
 MAX_TEXT = 2000
+
+# The instruments whose questions rate the treatment plan itself: the after-session check-in asks
+# whether the session was about "what I want to get out of therapy" (the goals) and whether "how
+# we spent the time" was a good way there (how we work). Their rows record the plan version they
+# were answered against. Symptom questionnaires (PHQ-9, GAD-7) and the before-session check-in
+# rate the client's week, not the plan, so a version on them would claim a link that is not there.
+PLAN_RATING_INSTRUMENTS = frozenset({"alliance"})
 
 NOT_YOURS = "This check-in belongs to someone else."
 NOT_OPEN = "This check-in is not open yet."
@@ -167,6 +176,9 @@ def administrations_for_appointment(appointment: Appointment, *, now: datetime) 
         return []
     plan = [entry for entry in plan_entries_ensure(case) if entry.active]
     clients = [member.client for member in case.members.select_related("client").order_by("position")]
+    plan_version: PlanVersion | None = None
+    if any(entry.instrument_key in PLAN_RATING_INSTRUMENTS for entry in plan):
+        plan_version = plan_version_newest(case)
     issued: list[IssuedAdministration] = []
     for client in clients:
         if check_ins_paused(client):
@@ -197,6 +209,7 @@ def administrations_for_appointment(appointment: Appointment, *, now: datetime) 
                         expires_at=expires_at,
                         token_hash=hash_token(token),
                         token=token,
+                        plan_version=plan_version if instrument.key in PLAN_RATING_INSTRUMENTS else None,
                     )
             except IntegrityError:
                 # Another worker created it between the check and the insert.
@@ -343,8 +356,12 @@ def answers_save(
         merged = _merged(instrument, row.answers, answers)
         result = scoring.score(instrument, merged)
         if final:
+            # The client rates the plan as it stands when they answer, which may be newer than the
+            # version current when the check-in was created (a goal reworded in the session).
+            plan_version = plan_version_newest(row.case) if row.instrument_key in PLAN_RATING_INSTRUMENTS else None
             # The claim: only one final save can move the row out of the open states.
             claimed = Administration.objects.filter(pk=row.pk, status__in=OPEN_STATUSES, expires_at__gt=now).update(
+                plan_version=plan_version,
                 status=AdministrationStatus.COMPLETED,
                 submitted_at=now,
                 total=result.total,
@@ -359,7 +376,18 @@ def answers_save(
             if claimed != 1:
                 raise ValidationError(ALREADY_SENT)
             row.refresh_from_db(
-                fields=["status", "submitted_at", "total", "raw_total", "band", "scorable", "prorated", "risk", "risk_unanswered"]
+                fields=[
+                    "status",
+                    "submitted_at",
+                    "total",
+                    "raw_total",
+                    "band",
+                    "scorable",
+                    "prorated",
+                    "risk",
+                    "risk_unanswered",
+                    "plan_version",
+                ]
             )
             row.answers = merged
             row.save(update_fields=["answers", "updated_at"])

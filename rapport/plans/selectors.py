@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,21 +75,21 @@ class PlanView:
     approaches: list[ItemView]
 
 
-def _latest_answers(revision: ItemRevision) -> dict[int, Agreement]:
-    latest: dict[int, Agreement] = {}
-    for agreement in Agreement.objects.filter(revision=revision).order_by("id"):
-        latest[agreement.client_id] = agreement
+def _latest_answers_by_revision(revision_ids: list[int]) -> dict[int, dict[int, Agreement]]:
+    """Per revision, the newest answer of each client: one query for any number of revisions."""
+    latest: dict[int, dict[int, Agreement]] = defaultdict(dict)
+    for agreement in Agreement.objects.filter(revision_id__in=revision_ids).order_by("id"):
+        latest[agreement.revision_id][agreement.client_id] = agreement
     return latest
 
 
-def agreement_state(revision: ItemRevision, *, viewer_client: Client | None = None, show_comments: bool = True) -> AgreementState:
-    """Fully agreed, waiting for someone, or a difference (someone wants to talk, or does not agree,
-    which on a joint item includes partners answering differently)."""
-    item = revision.item
-    case = item.plan.case
-    latest = _latest_answers(revision)
+def _latest_answers(revision: ItemRevision) -> dict[int, Agreement]:
+    return _latest_answers_by_revision([revision.pk]).get(revision.pk, {})
+
+
+def _state(clients: list[Client], latest: dict[int, Agreement], viewer_client: Client | None, show_comments: bool) -> AgreementState:
     answers = []
-    for client in concerned_clients(item, case):
+    for client in clients:
         agreement = latest.get(client.pk)
         own = viewer_client is not None and viewer_client.pk == client.pk
         comment = agreement.comment if agreement is not None and agreement.comment and (show_comments or own) else None
@@ -104,30 +105,73 @@ def agreement_state(revision: ItemRevision, *, viewer_client: Client | None = No
     return AgreementState(status=status, answers=answers, waiting_for=waiting)
 
 
+def agreement_state(revision: ItemRevision, *, viewer_client: Client | None = None, show_comments: bool = True) -> AgreementState:
+    """Fully agreed, waiting for someone, or a difference (someone wants to talk, or does not agree,
+    which on a joint item includes partners answering differently)."""
+    item = revision.item
+    return _state(concerned_clients(item, item.plan.case), _latest_answers(revision), viewer_client, show_comments)
+
+
+class _Concerned:
+    """``concerned_clients`` for many items of one case, reading the case's clients at most once."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._members: list[Client] | None = None
+
+    def __call__(self, item: PlanItem) -> list[Client]:
+        if item.scope == ItemScope.INDIVIDUAL:
+            assert item.owner is not None
+            return [item.owner]
+        if self._members is None:
+            self._members = [m.client for m in self.case.members.select_related("client").order_by("position")]
+        return list(self._members)
+
+
+def _newest_revisions(items: list[PlanItem], up_to: PlanVersion | None = None) -> dict[int, ItemRevision]:
+    """Each item's newest wording (as of version ``up_to``, when given), in one query."""
+    newer = ItemRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    revisions = ItemRevision.objects.filter(item__in=items)
+    if up_to is not None:
+        newer = newer.filter(version__number__lte=up_to.number)
+        revisions = revisions.filter(version__number__lte=up_to.number)
+    by_item = {item.pk: item for item in items}
+    found = {}
+    for revision in revisions.exclude(Exists(newer)).select_related("version", "written_by"):
+        revision.item = by_item[revision.item_id]  # already fetched: no query per wording
+        found[revision.item_id] = revision
+    return found
+
+
 def _visible_items(plan: TreatmentPlan, viewer_client: Client | None) -> QuerySet[PlanItem]:
-    items = plan.items.select_related("owner", "plan__case")
+    items = plan.items.select_related("owner", "plan__case", "added_in", "removed_in")
     if viewer_client is not None:
         items = items.filter(Q(scope=ItemScope.JOINT) | Q(owner=viewer_client))
     return items
 
 
-def _ratings_for(item: PlanItem, viewer_client: Client | None, up_to: PlanVersion) -> list[GoalRating]:
-    ratings = item.ratings.filter(version__number__lte=up_to.number)
+def _ratings_for(items: list[PlanItem], viewer_client: Client | None, up_to: PlanVersion) -> dict[int, list[GoalRating]]:
+    """Per goal, the ratings the viewer may see up to version ``up_to``, oldest first; one query."""
+    ratings = GoalRating.objects.filter(item__in=items, version__number__lte=up_to.number)
     if viewer_client is not None:
         # Their own, and the therapist's; never the other partner's.
         ratings = ratings.filter(Q(client=viewer_client) | Q(client__isnull=True))
-    return list(ratings.order_by("rated_at", "id"))
+    by_item: dict[int, list[GoalRating]] = defaultdict(list)
+    for rating in ratings.order_by("rated_at", "id"):
+        by_item[rating.item_id].append(rating)
+    return by_item
 
 
-def _steps_for(item: PlanItem, viewer_client: Client | None, viewer: Any) -> list[StepView]:
-    steps = item.steps.all()
+def _steps_for(items: list[PlanItem], viewer_client: Client | None, viewer: Any) -> dict[int, list[StepView]]:
+    """Per goal, the steps the viewer may see, with the reflections they may read; one query."""
+    steps = ActionStep.objects.filter(item__in=items).select_related("client")
     if viewer_client is not None:
         steps = steps.filter(Q(client=viewer_client) | Q(client__isnull=True))
-    views = []
+    by_item: dict[int, list[StepView]] = defaultdict(list)
     for step in steps.order_by("due_on", "id"):
         hidden = viewer_client is not None and step.done_by_id is not None and step.done_by_id != viewer.pk
-        views.append(StepView(step=step, reflection=None if hidden else (step.reflection or None)))
-    return views
+        by_item[step.item_id].append(StepView(step=step, reflection=None if hidden else (step.reflection or None)))
+    return by_item
 
 
 def plan_for_viewer(
@@ -135,7 +179,8 @@ def plan_for_viewer(
 ) -> PlanView:
     """The plan as this user may see it, as of its newest version or of version ``version``.
 
-    Audited as a read of the case (for a partner, against their own record only).
+    Audited as a read of the case (for a partner, against their own record only). A fixed number
+    of queries whatever the plan's size: each kind of row is fetched once for every item.
     """
     case = case_get_for_user(user, case_public_id)
     viewer_client = client_in_case(user, case) if user.role == Role.CLIENT else None
@@ -149,25 +194,33 @@ def plan_for_viewer(
     shown = newest if version is None else plan.versions.filter(number=version).first()
     if shown is None:
         raise Http404("No such plan version")
+    items = [
+        item
+        for item in _visible_items(plan, viewer_client)
+        if item.added_in is not None
+        and item.added_in.number <= shown.number
+        and (item.removed_in is None or item.removed_in.number > shown.number)
+    ]
+    revisions = _newest_revisions(items, shown)
+    items = [item for item in items if item.pk in revisions]
+    answers = _latest_answers_by_revision([revision.pk for revision in revisions.values()])
+    concerned = _Concerned(case)
+    goal_items = [item for item in items if item.kind == ItemKind.GOAL]
+    ratings = _ratings_for(goal_items, viewer_client, shown) if goal_items else {}
+    steps = _steps_for(goal_items, viewer_client, user) if goal_items else {}
     goals: list[ItemView] = []
     approaches: list[ItemView] = []
-    for item in _visible_items(plan, viewer_client):
-        if item.added_in is None or item.added_in.number > shown.number:
-            continue
-        if item.removed_in is not None and item.removed_in.number <= shown.number:
-            continue
-        revision = item.revisions.filter(version__number__lte=shown.number).order_by("-number").first()
-        if revision is None:
-            continue
-        state = agreement_state(revision, viewer_client=viewer_client, show_comments=viewer_client is None)
+    for item in items:
+        revision = revisions[item.pk]
+        state = _state(concerned(item), answers.get(revision.pk, {}), viewer_client, show_comments=viewer_client is None)
         if item.kind == ItemKind.GOAL:
             goals.append(
                 ItemView(
                     item=item,
                     revision=revision,
                     agreement=state,
-                    ratings=_ratings_for(item, viewer_client, shown),
-                    steps=_steps_for(item, viewer_client, user),
+                    ratings=ratings.get(item.pk, []),
+                    steps=steps.get(item.pk, []),
                 )
             )
         else:
@@ -180,20 +233,34 @@ def items_needing_attention(case: Case) -> list[ItemView]:
     """The current items of a case whose agreement is waiting or shows a difference, for its therapist.
 
     Pass a case obtained through ``case_get_for_user`` for a staff user: this lists every item,
-    individual ones included, and records no read (the page that shows the wording does).
+    individual ones included, and records no read (the page that shows the wording does). A fixed
+    number of queries whatever the plan's size.
     """
     plan = TreatmentPlan.objects.filter(case=case).first()
     if plan is None:
         return []
+    items = list(plan.items.filter(removed_in__isnull=True).select_related("owner", "plan__case"))
+    revisions = _newest_revisions(items)
+    answers = _latest_answers_by_revision([revision.pk for revision in revisions.values()])
+    concerned = _Concerned(case)
     found = []
-    for item in plan.items.filter(removed_in__isnull=True).select_related("owner", "plan__case"):
-        revision = item.revisions.order_by("-number").first()
+    for item in items:
+        revision = revisions.get(item.pk)
         if revision is None:
             continue
-        state = agreement_state(revision)
+        state = _state(concerned(item), answers.get(revision.pk, {}), None, True)
         if state.status != AgreementStatus.AGREED:
             found.append(ItemView(item=item, revision=revision, agreement=state))
     return found
+
+
+def plan_version_newest(case: Case) -> PlanVersion | None:
+    """The case's newest plan version, or None while it has no plan; for writers that record it.
+
+    Not scoped to a viewer and reads no wording (a version's note is never clinical), so it records
+    no read: check-ins store it to say which plan they were answered against.
+    """
+    return PlanVersion.objects.filter(plan__case=case).order_by("-number").first()
 
 
 def plan_versions(user: Any, case_public_id: uuid.UUID | str) -> list[PlanVersion]:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
@@ -97,9 +98,16 @@ def case_checkin(request: HttpRequest, case_id: uuid.UUID, checkin_id: uuid.UUID
         instrument = instruments.load(administration.instrument_key)
     except UnknownInstrument:
         raise Http404("This check-in's questionnaire is no longer installed.") from None
+    # Which plan the client rated (only check-ins that rate the plan carry one): the version's
+    # page shows its wording as it stood then.
+    plan_version = administration.plan_version
     context = {
         "case": case,
         "administration": administration,
+        "plan_version": plan_version,
+        "plan_version_url": None
+        if plan_version is None
+        else reverse("workspace:case_plan_version", kwargs={"case_id": case.public_id, "number": plan_version.number}),
         "instrument": instrument,
         "lines": answer_lines(instrument, answers),
         "version_changed": instrument.version != administration.instrument_version,
