@@ -20,7 +20,6 @@ from django.utils import timezone
 from rapport.audit.models import Action, AuditEvent
 from rapport.core.todo import todos_for
 from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemRevision, PlanItem
-from rapport.plans.selectors import items_awaiting_answer
 from rapport.plans.services import (
     action_step_add,
     action_step_complete,
@@ -30,7 +29,7 @@ from rapport.plans.services import (
     plan_item_revise,
     plan_propose_goal,
 )
-from rapport.plans.todo import due_words, plan_work_for
+from rapport.plans.todo import due_words
 from tests.past_sessions import session_at
 
 
@@ -353,14 +352,6 @@ def test_a_step_leaves_things_to_do_once_done_or_its_goal_removed(couple_plan):
     assert _step_todos(couple_plan.partner_a) == []
     # The joint step, once done by Pat, is done for Quinn too.
     assert [t.url.rsplit("#step-", 1)[1] for t in _step_todos(couple_plan.partner_b)] == [str(couple_plan.b_step.public_id)]
-
-
-def test_waiting_counts_match_the_selector(couple_plan):
-    plan_agree_item(actor=couple_plan.user("partner_a"), revision=couple_plan.joint, choice="agree")
-    plan_item_revise(actor=couple_plan.user("therapist_a"), revision=couple_plan.approach, words="Weekly sessions of 50 minutes")
-    plan_propose_goal(actor=couple_plan.user("client"), case=couple_plan.individual_case, words="Cora's goal")
-    for client in (couple_plan.partner_a, couple_plan.partner_b, couple_plan.client):
-        assert plan_work_for(client)[0] == items_awaiting_answer(client)
 
 
 def test_home_page_keeps_its_query_budget_with_steps(couple_plan, client_as):

@@ -10,6 +10,7 @@ the other partner's comment stays theirs. The therapist and a consenting supervi
 
 from __future__ import annotations
 
+import datetime
 import enum
 import uuid
 from collections import defaultdict
@@ -17,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from rapport.accounts.models import Role
 from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
-from rapport.clients.models import Case, CaseStatus, Client
+from rapport.clients.models import Case, CaseKind, CaseStatus, Client
 from rapport.clients.selectors import case_get_for_user
 from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemKind, ItemRevision, ItemScope, PlanItem, PlanVersion, TreatmentPlan
 from rapport.plans.people import client_in_case, concerned_clients
@@ -309,25 +310,64 @@ def step_get_for_user(user: Any, public_id: uuid.UUID | str) -> ActionStep:
     return step
 
 
-def items_awaiting_answer(client: Client) -> dict[uuid.UUID, int]:
-    """Per open case of this client (by public id), how many current items wait for this client's answer.
+@dataclass(frozen=True)
+class OpenStep:
+    public_id: uuid.UUID
+    due_on: datetime.date | None
+    for_both: bool
+    case_id: uuid.UUID
 
-    One query whatever the plan's size (the portal's home page runs it on every visit). Counts
-    only: it reads no wording, so it records no read. For the portal's "Things to do".
+
+_OPEN = (CaseStatus.CONSULTATION, CaseStatus.ACTIVE)
+
+
+def plan_work_for(client: Client) -> tuple[dict[uuid.UUID, int], list[OpenStep]]:
+    """Per open case, how many current items wait for this client's answer; and their open steps.
+
+    One query: the portal's home page asks both on every visit and has a query budget. The steps are the client's own and the joint ones, on goals still in the plan that
+    they may see (joint goals and their own), never the other partner's; soonest due first,
+    undated last. Counts and dates only: nothing is decrypted.
     """
     newer = ItemRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
     answered = Agreement.objects.filter(revision=OuterRef("pk"), client=client)
+    unanswered = ItemRevision.objects.filter(item=OuterRef("pk")).exclude(Exists(newer)).exclude(Exists(answered))
     rows = (
-        ItemRevision.objects.filter(
-            item__plan__case__members__client=client,
-            item__plan__case__status__in=(CaseStatus.CONSULTATION, CaseStatus.ACTIVE),
-            item__removed_in__isnull=True,
+        PlanItem.objects.filter(plan__case__members__client=client, plan__case__status__in=_OPEN, removed_in__isnull=True)
+        .filter(Q(scope=ItemScope.JOINT) | Q(owner=client))
+        .annotate(
+            waiting=Exists(unanswered),
+            open_steps=FilteredRelation(
+                "steps", condition=Q(steps__done_at__isnull=True) & (Q(steps__client=client) | Q(steps__client__isnull=True))
+            ),
         )
-        .filter(Q(item__scope=ItemScope.JOINT) | Q(item__owner=client))
-        .exclude(Exists(newer))
-        .exclude(Exists(answered))
-        .values("item__plan__case__public_id")
-        .annotate(waiting=Count("id"))
-        .order_by("item__plan__case__public_id")
+        .order_by("plan__case__public_id", "id", "open_steps__id")
+        .values_list(
+            "pk",
+            "plan__case__public_id",
+            "plan__case__kind",
+            "waiting",
+            "open_steps__public_id",
+            "open_steps__due_on",
+            "open_steps__client_id",
+        )
     )
-    return {row["item__plan__case__public_id"]: row["waiting"] for row in rows}
+    waiting: dict[uuid.UUID, set[int]] = {}
+    steps: list[OpenStep] = []
+    for item_pk, case_id, kind, is_waiting, step_id, due_on, step_client in rows:
+        if is_waiting:
+            waiting.setdefault(case_id, set()).add(item_pk)
+        if step_id is not None:
+            steps.append(
+                OpenStep(public_id=step_id, due_on=due_on, for_both=step_client is None and kind == CaseKind.COUPLE, case_id=case_id)
+            )
+    # Python's sort is stable: steps due the same day keep the order they were added in.
+    steps.sort(key=lambda step: (step.due_on is None, step.due_on or datetime.date.min))
+    return {case_id: len(items) for case_id, items in waiting.items()}, steps
+
+
+def items_awaiting_answer(client: Client) -> dict[uuid.UUID, int]:
+    """Per open case of this client (by public id), how many current items wait for this client's answer.
+
+    Counts only: it reads no wording, so it records no read. For the portal's "Things to do".
+    """
+    return plan_work_for(client)[0]
