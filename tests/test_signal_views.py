@@ -40,11 +40,18 @@ def test_the_therapist_reads_each_signal_with_its_numbers_rule_and_next_step(wor
     assert "The literature gives no number for this" in html
     assert "Muñiz de la Peña" in html
     assert "A next step:" in html
+    assert "Last checked 4 March 2026 at" in html
     # One read of the signals per client of the case.
     events = AuditEvent.objects.filter(object_type="insights.signals", action="view")
     assert sorted(str(c) for c in events.values_list("client_id", flat=True)) == sorted(
         [str(world.partner_a.public_id), str(world.partner_b.public_id)]
     )
+
+
+def test_a_case_never_checked_says_so(world: World, client_as):
+    html = client_as("therapist_a").get(_url(world.individual_case)).content.decode()
+    assert "Not checked yet" in html
+    assert "No open signals." in html
 
 
 def test_acknowledge_then_resolve_with_a_note(world: World, client_as):

@@ -67,7 +67,8 @@ class Signal(BaseModel):
 
 
 class DetectionRun(BaseModel):
-    """When the detectors last ran over a case, so the daily sweep can tell which cases are stale."""
+    """When the detectors last ran over a case: the signals page says so, so that "no open signals"
+    is never read as "nothing was checked"."""
 
     case = models.OneToOneField("clients.Case", on_delete=models.PROTECT, related_name="+")
     ran_at = models.DateTimeField()

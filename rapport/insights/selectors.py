@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case
 from rapport.clients.selectors import case_get_for_user
-from rapport.insights.models import Signal, SignalStatus
+from rapport.insights.models import DetectionRun, Signal, SignalStatus
 
 OPEN = (SignalStatus.NEW, SignalStatus.ACKNOWLEDGED)
 
@@ -62,3 +63,8 @@ def open_signal_counts(cases: Sequence[Case]) -> dict[int, int]:
     for case_id in Signal.objects.filter(case__in=list(cases), status__in=OPEN).values_list("case_id", flat=True):
         counts[case_id] = counts.get(case_id, 0) + 1
     return counts
+
+
+def last_detection(case: Case) -> datetime | None:
+    """When the detectors last ran over the case, or None if they never have."""
+    return DetectionRun.objects.filter(case=case).values_list("ran_at", flat=True).first()
