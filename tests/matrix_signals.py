@@ -37,8 +37,12 @@ def _signal_of(world: World, which: str) -> str:
     """A low bond rating after a session: one signal, about the case's first client."""
     case = getattr(world, _world_case(which))
     client = case.members.order_by("position").first().client
-    sent(client, case, "alliance", {"goals": 8, "tasks": 8, "bond": 2}, when(3, 3, 18), timing="after")
-    [signal] = signals_detect(case, now=when(3, 4))
+    # The arguments may be built more than once on one database: one low rating is enough.
+    if not Signal.objects.filter(case=case).exists():
+        sent(client, case, "alliance", {"goals": 8, "tasks": 8, "bond": 2}, when(3, 3, 18), timing="after")
+        signals_detect(case, now=when(3, 4))
+    signal = Signal.objects.filter(case=case).first()
+    assert signal is not None
     return str(signal.public_id)
 
 

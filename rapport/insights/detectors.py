@@ -685,6 +685,8 @@ def _engagement(
         kind=Kind.DISENGAGEMENT,
         severity=severity,
         subject=subject,
+        # Missed check-ins and a missed session on one day are two findings, not one.
+        topic=key,
         on=on,
         summary=summary,
         evidence=evidence,

@@ -7,6 +7,9 @@ and a rolled-back save queues nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -19,8 +22,22 @@ from rapport.scheduling.models import Appointment, AppointmentStatus
 SESSION_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
 
 
+_held: ContextVar[bool] = ContextVar("insights_triggers_held", default=False)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """No runs are queued inside: for a bulk writer that runs the detectors itself at the end
+    (the demo seed), which would otherwise queue one run per saved check-in, each recording a read."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def _queue(case_pk: int | None) -> None:
-    if case_pk is None:
+    if case_pk is None or _held.get():
         return
     from rapport.insights.tasks import signals_detect_task
 

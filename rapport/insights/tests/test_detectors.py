@@ -267,3 +267,10 @@ def test_running_again_gives_the_same_keys_once_each(a, b):
     again = split_alliance(_alliance(a), _alliance(b), subject="case") + alliance_rupture(_alliance(a), subject="c")
     assert [f.key for f in first] == [f.key for f in again]
     assert len({f.key for f in first}) == len(first)
+
+
+def test_missed_checkins_and_a_missed_session_on_one_day_are_two_findings():
+    checkins = [CheckinDue(_weekly(0), False), CheckinDue(_weekly(1), False)]
+    findings = disengagement([SessionOutcome(_weekly(1), "no_show")], checkins, subject="c1")
+    assert len(findings) == 2
+    assert len({f.key for f in findings}) == 2

@@ -120,3 +120,15 @@ def test_a_sent_check_in_runs_the_detectors_once_it_commits(world: World, django
         _alliance(world, world.client, world.individual_case, [(9, 9, 2)])
     [signal] = Signal.objects.all()
     assert signal.kind == SignalKind.RUPTURE
+
+
+def test_no_run_is_queued_while_triggers_are_held(world: World, django_capture_on_commit_callbacks):
+    from rapport.insights import triggers
+
+    with django_capture_on_commit_callbacks(execute=True), triggers.held():
+        _alliance(world, world.client, world.individual_case, [(9, 9, 2)])
+    assert not Signal.objects.exists()
+    # Released, the next run covers everything saved so far, the held check-in's low bond included.
+    with django_capture_on_commit_callbacks(execute=True):
+        _alliance(world, world.client, world.individual_case, [(9, 9, 2)], start_day=20)
+    assert Signal.objects.count() == 2

@@ -24,6 +24,8 @@ from rapport.clients.onboarding import client_invite
 from rapport.clients.services import case_open, case_update_summary, client_account_create, client_create
 from rapport.consents.services import consent_defaults_create, consent_sign, consent_withdraw
 from rapport.demo.plans import seed_plans
+from rapport.demo.signals import seed_signals
+from rapport.insights import triggers
 from rapport.measures.alerts import alert_acknowledge
 from rapport.measures.models import RiskAlert, Timing
 from rapport.measures.services import BEFORE_OPENS, IssuedAdministration, administrations_for_appointment, answers_save, plan_set
@@ -88,7 +90,14 @@ PRIYA_COURSE: list[tuple[int, int, tuple[int, int, int], str]] = [
     (16, 1, (6, 6, 9), "Fictional: a hard week, with the anniversary. Glad I could say it out loud here."),
     (14, 0, (7, 7, 9), ""),
     (13, 0, (8, 7, 9), "Fictional: the walk after work is becoming a habit."),
-    (11, 0, (8, 8, 9), ""),
+    # Her scores have reliably improved since the first (17 to 11), and she wrote this: the words
+    # and the scores each tell part of it.
+    (
+        11,
+        0,
+        (8, 8, 9),
+        "Fictional: people keep telling me I seem brighter, and some days I am. But the evenings are still empty and lonely, and I miss him every day.",
+    ),
 ]
 
 
@@ -159,7 +168,9 @@ class Command(BaseCommand):
         if Practice.objects.filter(slug=PRACTICE_SLUG).exists():
             self.stdout.write("The demo practice already exists; nothing to do.")
         else:
-            self._seed()
+            # The seed runs the detectors itself once its history is written (rapport.demo.signals).
+            with triggers.held():
+                self._seed()
             self.stdout.write(self.style.SUCCESS("Demo practice created."))
         self._print_logins()
 
@@ -259,6 +270,8 @@ class Command(BaseCommand):
         self._seed_booking_history(practice, elena, sam, opened, users["admin@harbourlight.example"], longest=opened[0][2])
         self._seed_measures(opened, jordan=opened[0][2], priya=opened[1][2], moreaus=opened[2][2])
         seed_plans(jordan=opened[0][2], priya=opened[1][2], moreaus=opened[2][2], now=timezone.now())
+        # After all the history above: one more course, and the detectors' first run over every case.
+        seed_signals(practice=practice, sam=sam, now=timezone.now())
         # Last, so the export holds the history above: Jordan asked for a copy of his data.
         assert jordan.user is not None
         export_build(export_pk=export_request(actor=jordan.user).pk)
