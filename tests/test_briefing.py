@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from rapport.audit.models import AuditEvent
 from rapport.insights.models import Signal, SignalStatus
 from rapport.insights.services import signals_detect
+from rapport.measures.models import Administration, AdministrationStatus, Timing
 from rapport.plans.services import action_step_add, action_step_complete, plan_propose_goal
 from rapport.practice.models import ServiceKind
 from tests.briefings import course, for_session, session
 from tests.personas import World
-from tests.results import sent
+from tests.results import sent, when
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +147,50 @@ BRIEFING_QUERIES = {"sqlite": 42, "postgresql": 45}
 def test_the_briefing_costs_the_same_queries_for_a_short_and_a_long_history(world: World, client_as, django_assert_num_queries, sessions):
     _queries_for(world, client_as, django_assert_num_queries, sessions, BRIEFING_QUERIES[connection.vendor])
     assert Signal.objects.filter(case=world.couple_case).count() >= 1
+
+
+def test_todays_sessions_carry_a_briefing_link_and_badges(world: World, client_as):
+    zone = ZoneInfo(world.therapist_a.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    couple = session(world.therapist_a, world.couple_case, datetime.combine(today, time(12), tzinfo=zone))
+    cora = session(world.therapist_a, world.individual_case, datetime.combine(today, time(14), tzinfo=zone))
+    consultation = session(world.therapist_a, None, datetime.combine(today, time(16), tzinfo=zone), kind=ServiceKind.CONSULTATION)
+    case = world.couple_case
+    sent(world.partner_a, case, "alliance", {"goals": 9, "tasks": 9, "bond": 9}, when(3, 3, 18), timing=Timing.AFTER)
+    sent(world.partner_b, case, "alliance", {"goals": 6, "tasks": 5, "bond": 3}, when(3, 3, 18), timing=Timing.AFTER)
+    detected = signals_detect(case, now=when(3, 4))
+    for_session(sent(world.partner_b, case, "presession", {"week": 4, "agenda": QUINN_AGENDA}, timezone.now()), couple)
+    unanswered = for_session(sent(world.partner_a, case, "presession", {"week": 4}, timezone.now()), couple)
+    # Pat's check-in for this session ran out unanswered.
+    Administration.objects.filter(pk=unanswered.pk).update(status=AdministrationStatus.EXPIRED, total=None)
+    html = client_as("therapist_a").get(reverse("workspace:home")).content.decode()
+    assert html.count("Briefing<span") == 2
+    assert _url(couple) in html
+    assert _url(cora) in html
+    assert _url(consultation) not in html
+    assert f"{len(detected)} open signals" in html
+    assert "Check-ins 1 of 2 sent, 1 missed" in html
+    assert "No check-ins asked" in html
+    assert QUINN_AGENDA not in html
+    detail = client_as("therapist_a").get(reverse("workspace:appointment_detail", kwargs={"appointment_id": couple.public_id}))
+    assert _url(couple) in detail.content.decode()
+
+
+def test_the_home_page_costs_the_same_with_one_or_three_sessions_today(world: World, client_as):
+    zone = ZoneInfo(world.therapist_a.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    browser = client_as("therapist_a")
+    browser.get(reverse("workspace:home"))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert browser.get(reverse("workspace:home")).status_code == 200
+        return len(queries)
+
+    session(world.therapist_a, world.couple_case, datetime.combine(today, time(10), tzinfo=zone))
+    one = count()
+    session(world.therapist_a, world.individual_case, datetime.combine(today, time(12), tzinfo=zone))
+    session(world.therapist_a, world.couple_case, datetime.combine(today, time(14), tzinfo=zone))
+    sent(world.client, world.individual_case, "alliance", {"goals": 9, "tasks": 9, "bond": 1}, when(3, 3, 18), timing=Timing.AFTER)
+    signals_detect(world.individual_case, now=when(3, 4))
+    assert count() == one
