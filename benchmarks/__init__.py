@@ -17,4 +17,5 @@ BENCHMARKS = (
     "chart_render",
     "checkin_submission",
     "detector_evaluation",
+    "briefing_render",
 )

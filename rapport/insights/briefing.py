@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 
@@ -183,6 +184,7 @@ def _before(
     return tuple(shown)
 
 
+@transaction.atomic
 def briefing_read(*, user: User, appointment: Appointment, case: Case, request: HttpRequest | None = None) -> Briefing:
     """Everything the briefing shows for ``appointment`` of ``case``, for the case's therapist; audited.
 
