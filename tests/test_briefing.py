@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rapport.audit.models import AuditEvent
+from rapport.clients.services import case_open, client_create
 from rapport.insights.models import Signal, SignalStatus
 from rapport.insights.services import signals_detect
 from rapport.measures.models import Administration, AdministrationStatus, Timing
@@ -155,6 +156,10 @@ def test_todays_sessions_carry_a_briefing_link_and_badges(world: World, client_a
     couple = session(world.therapist_a, world.couple_case, datetime.combine(today, time(12), tzinfo=zone))
     cora = session(world.therapist_a, world.individual_case, datetime.combine(today, time(14), tzinfo=zone))
     consultation = session(world.therapist_a, None, datetime.combine(today, time(16), tzinfo=zone), kind=ServiceKind.CONSULTATION)
+    # Covering a session of a case Bea treats: no briefing for Theo (it would be 404) and no badges.
+    bea_client = client_create(actor=None, practice=world.practice, full_name="Bo Bystander Client", email="bo@mail.example")
+    bea_case = case_open(actor=world.user("therapist_b"), therapist=world.therapist_b, clients=[bea_client], status="active")
+    covered = session(world.therapist_a, bea_case, datetime.combine(today, time(18), tzinfo=zone))
     case = world.couple_case
     sent(world.partner_a, case, "alliance", {"goals": 9, "tasks": 9, "bond": 9}, when(3, 3, 18), timing=Timing.AFTER)
     sent(world.partner_b, case, "alliance", {"goals": 6, "tasks": 5, "bond": 3}, when(3, 3, 18), timing=Timing.AFTER)
@@ -168,6 +173,8 @@ def test_todays_sessions_carry_a_briefing_link_and_badges(world: World, client_a
     assert _url(couple) in html
     assert _url(cora) in html
     assert _url(consultation) not in html
+    assert _url(covered) not in html
+    assert client_as("therapist_a").get(_url(covered)).status_code == 404
     assert f"{len(detected)} open signals" in html
     assert "Check-ins 1 of 2 sent, 1 missed" in html
     assert "No check-ins asked" in html
