@@ -18,4 +18,5 @@ BENCHMARKS = (
     "checkin_submission",
     "detector_evaluation",
     "plan_read",
+    "briefing_render",
 )

@@ -98,6 +98,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
 
     from benchmarks import bench_audit, bench_charts, bench_crypto, bench_scoring, bench_slots
     from benchmarks.bench_booking import booking_race
+    from benchmarks.bench_briefing import briefing_render
     from benchmarks.bench_checkin_submission import checkin_submission
     from benchmarks.bench_detectors import detector_evaluation
     from benchmarks.bench_plan_read import plan_read
@@ -114,6 +115,7 @@ def run_series(*, engine: str, quick: bool, only: list[str], results_path: Path)
         "checkin_submission": checkin_submission,
         "detector_evaluation": detector_evaluation,
         "plan_read": plan_read,
+        "briefing_render": briefing_render,
     }
     results: list[Result] = []
     errors: list[str] = []

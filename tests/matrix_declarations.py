@@ -396,6 +396,7 @@ ROUTES: dict[str, list[Check]] = {
 # of their own; they build on the helpers above, so they are imported last.
 from tests.matrix_alerts import ALERT_ROUTES  # noqa: E402
 from tests.matrix_booking import BOOKING_ROUTES  # noqa: E402
+from tests.matrix_briefing import BRIEFING_ROUTES  # noqa: E402
 from tests.matrix_calendar import CALENDAR_ROUTES  # noqa: E402
 from tests.matrix_checkin_controls import CHECKIN_CONTROL_ROUTES  # noqa: E402
 from tests.matrix_checkins import CHECKIN_ROUTES  # noqa: E402
@@ -413,6 +414,7 @@ from tests.matrix_supervision import SUPERVISION_ROUTES  # noqa: E402
 
 ROUTES.update(ALERT_ROUTES)
 ROUTES.update(BOOKING_ROUTES)
+ROUTES.update(BRIEFING_ROUTES)
 ROUTES.update(CALENDAR_ROUTES)
 ROUTES.update(CHECKIN_ROUTES)
 ROUTES.update(CHECKIN_CONTROL_ROUTES)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from rapport.workspace import (
     alert_views,
+    briefing_views,
     calendar_views,
     consent_views,
     goal_progress_views,
@@ -53,6 +54,8 @@ urlpatterns = [
     path("calendar/feed/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
     # Emails link to appointment_detail: its name and argument are part of their contract.
     path("appointments/<uuid:appointment_id>/", calendar_views.appointment_detail, name="appointment_detail"),
+    # The pre-session briefing (rapport.workspace.briefing_views).
+    path("appointments/<uuid:appointment_id>/briefing/", briefing_views.appointment_briefing, name="appointment_briefing"),
     path("appointments/<uuid:appointment_id>/cancel/", calendar_views.appointment_cancel_view, name="appointment_cancel"),
     path("appointments/<uuid:appointment_id>/move/", calendar_views.appointment_move, name="appointment_move"),
     path("appointments/<uuid:appointment_id>/no-show/", calendar_views.appointment_no_show, name="appointment_no_show"),

@@ -39,7 +39,9 @@ from rapport.consents.selectors import (
 from rapport.consents.services import CHECK_INS, TREATMENT
 from rapport.core.downloads import private_attachment
 from rapport.core.htmx import render_page_or_fragment
-from rapport.practice.models import Practice, Service, ServiceKind
+from rapport.insights.briefing import SessionCheckins, session_checkins
+from rapport.insights.selectors import open_signal_counts
+from rapport.practice.models import Practice, Service, ServiceKind, Therapist
 from rapport.practice.selectors import invitation_pending_get, invitations_pending, services_offered, staff_member_get, staff_of
 from rapport.practice.services import (
     InvitationInvalid,
@@ -77,7 +79,9 @@ def home(request: HttpRequest) -> HttpResponse:
         user.practice = therapist.practice
         zone = therapist.time_zone
         context["cases"] = cases_visible_to(user).filter(status__in=["consultation", "active"]).prefetch_related("members__client")
-        context["today_appointments"] = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
+        today = appointments_on_day(therapist, timezone.now().astimezone(ZoneInfo(therapist.time_zone)).date())
+        context["today_appointments"] = today
+        context["today_rows"] = _today_rows(today, therapist)
         # One query for both lists (the page's query budget).
         withdrawn = withdrawals_by_item_for(therapist, (TREATMENT, CHECK_INS))
         context["treatment_withdrawals"] = withdrawn[TREATMENT]
@@ -89,6 +93,39 @@ def home(request: HttpRequest) -> HttpResponse:
     context["practice"] = user.practice
     context["alert_zone"] = zone or (user.practice.time_zone if user.practice else "UTC")
     return render(request, "workspace/home.html", context)
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One of today's sessions with its badges: numbers only, no clinical words."""
+
+    appointment: Appointment
+    briefing: bool  # a session of a case has a briefing; a consultation without one does not
+    open_signals: int
+    checkins: SessionCheckins | None  # None: no check-in was asked before this session
+
+
+def _today_rows(appointments: list[Appointment], therapist: Therapist) -> list[TodayRow]:
+    if not appointments:
+        return []
+    # Two queries for the whole day, whatever its length (the page's query budget). A session of a
+    # case someone else treats has no briefing here (it would answer 404) and no badges.
+    cases = {
+        appointment.case_id: appointment.case
+        for appointment in appointments
+        if appointment.case is not None and appointment.case.primary_therapist_id == therapist.pk
+    }
+    signals = open_signal_counts(list(cases.values()))
+    checkins = session_checkins(appointments)
+    return [
+        TodayRow(
+            appointment=appointment,
+            briefing=appointment.case_id in cases,
+            open_signals=signals.get(appointment.case_id, 0) if appointment.case_id is not None and appointment.case_id in cases else 0,
+            checkins=checkins.get(appointment.pk),
+        )
+        for appointment in appointments
+    ]
 
 
 @require_safe
