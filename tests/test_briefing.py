@@ -141,7 +141,7 @@ def _queries_for(world: World, client_as, django_assert_num_queries, sessions: i
 # session's check-ins, the plan with its two waiting items (2 + 3 each), Quinn's answers read (one audit
 # event) and the briefing read (one audit event per partner). PostgreSQL takes the audit chain's
 # advisory lock once per event: 3 more. The whole read is one transaction (a savepoint here: 2).
-BRIEFING_QUERIES = {"sqlite": 44, "postgresql": 47}
+BRIEFING_QUERIES = {"sqlite": 41, "postgresql": 44}
 
 
 @pytest.mark.parametrize("sessions", [2, 9])

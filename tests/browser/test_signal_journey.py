@@ -1,19 +1,25 @@
-"""From a check-in that suggests a rupture to the therapist acknowledging it, in Chromium (axe on every page).
+"""From a check-in that suggests a rupture to the therapist acknowledging it on the briefing, in Chromium (axe on every page).
 
-Cora has rated three sessions 9 out of 10 on goals, tasks and bond. After today's session she
+Cora has rated three sessions 9 out of 10 on goals, tasks and bond. After her last session she
 answers 5, 5 and 5 on her phone. Once her answers are saved, the detectors run and store a marked
-drop; her therapist finds it with its numbers, its rule and a next step, and acknowledges it.
+drop. Before today's session her therapist goes from today's list to the briefing, finds the signal
+with its numbers, its rule and a next step, and acknowledges it there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from rapport.insights.models import Signal, SignalKind, SignalStatus
 from rapport.measures.models import Timing
 from tests.answering import open_checkin
+from tests.briefings import session as make_session
 from tests.browser.conftest import Session
 from tests.browser.test_client_portal import PHONE
 from tests.personas import World
@@ -46,20 +52,30 @@ def test_a_rupture_from_the_check_in_to_the_acknowledgement(session: Session, ne
     [signal] = Signal.objects.all()
     assert (signal.kind, signal.client, signal.severity) == (SignalKind.RUPTURE, world.client, 3)
 
+    zone = ZoneInfo(world.therapist_a.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    upcoming = make_session(world.therapist_a, world.individual_case, datetime.combine(today, time(12), tzinfo=zone))
+
     therapist = session
     therapist.sign_in("therapist.a@harbour.example", second_factor=True)
-    therapist.goto(f"/workspace/cases/{world.individual_case.public_id}/")
-    therapist.page.get_by_role("link", name="Signals").click()
-    therapist.page.wait_for_url("**/signals/")
-    card = therapist.page.get_by_role("article", name="Possible alliance rupture: Cora Client")
+    therapist.goto("/workspace/")
+    today_list = therapist.page.get_by_role("region", name="Today's sessions")
+    expect(today_list).to_contain_text("1 open signal")
+    therapist.check()
+    today_list.get_by_role("link", name=re.compile("^Briefing")).click()
+    therapist.page.wait_for_url(f"**/workspace/appointments/{upcoming.public_id}/briefing/")
+    card = therapist.page.get_by_role("region", name="Open signals").get_by_role("article", name="Possible alliance rupture: Cora Client")
     expect(card).to_contain_text("a marked drop from a recent mean of 27.0 to 15")
     expect(card).to_contain_text("worth a look before the next session")
     card.get_by_text("Rapport's rule: A drop against the client's own recent check-ins").click()
     expect(card).to_contain_text("BMC Med Res Methodol 2012")
     therapist.check()
-    card.get_by_role("button", name="Acknowledge").click()
+    card.get_by_role("button", name=re.compile(r"^Acknowledge")).click()
+    therapist.page.wait_for_url(f"**/workspace/cases/{world.individual_case.public_id}/signals/**")
     expect(therapist.page.get_by_role("status")).to_contain_text("Acknowledged.")
-    expect(therapist.page.get_by_role("article", name="Possible alliance rupture: Cora Client")).to_contain_text("Acknowledged by")
+    therapist.check()
+    therapist.goto(f"/workspace/appointments/{upcoming.public_id}/briefing/")
+    expect(therapist.page.get_by_role("region", name="Open signals")).to_contain_text("Acknowledged by")
     therapist.check()
     signal.refresh_from_db()
     assert signal.status == SignalStatus.ACKNOWLEDGED
