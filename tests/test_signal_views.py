@@ -115,3 +115,20 @@ def test_the_supervisor_sees_the_signals_without_names_words_or_notes(world: Wor
     for private in ("Pat", "Quinn", "falling apart", "talked it through"):
         assert private not in html
     assert "Acknowledge" not in html
+
+
+@pytest.mark.parametrize(
+    ("back", "followed"),
+    [
+        ("/workspace/appointments/00000000-0000-0000-0000-000000000001/briefing/", True),
+        ("https://elsewhere.example/workspace/", False),
+        ("//elsewhere.example/workspace/", False),
+        ("/portal/", False),
+    ],
+)
+def test_acknowledging_returns_to_a_workspace_page_only(world: World, client_as, back, followed):
+    split = next(s for s in _split(world) if s.client is None)
+    response = client_as("therapist_a").post(_url(world.couple_case), {"form": "acknowledge", "signal": str(split.public_id), "next": back})
+    assert response.status_code == 303
+    expected = back if followed else _url(world.couple_case)
+    assert response["Location"] == f"{expected}#signal-{split.public_id}"

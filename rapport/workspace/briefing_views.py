@@ -155,5 +155,7 @@ def appointment_briefing(request: HttpRequest, appointment_id: uuid.UUID) -> Htt
         "cards": [signal_card(signal) for signal in briefing.signals],
         "treating": True,
         "max_note": MAX_NOTE,
+        # The cards' buttons post to the signals page, which sends the therapist back here.
+        "return_to": request.path,
     }
     return render(request, "workspace/briefing.html", context)

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.decorators import role_required, signed_in_user
@@ -125,6 +126,8 @@ def case_signals(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         return _page(request, user, case, signals, error=f"{message} Nothing was changed.", status=400)
-    return HttpResponseRedirect(
-        reverse("workspace:case_signals", kwargs={"case_id": case.public_id}) + f"#signal-{signal.public_id}", status=303
-    )
+    back = request.POST.get("next", "")
+    # Only a path on this site (the briefing the card was on); anything else lands on the signals page.
+    if not (back.startswith("/workspace/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
+        back = reverse("workspace:case_signals", kwargs={"case_id": case.public_id})
+    return HttpResponseRedirect(f"{back}#signal-{signal.public_id}", status=303)

@@ -1,8 +1,8 @@
 """The briefing and today's sessions in Chromium: readable, accessible (axe), working under the CSP.
 
 A therapist opens the home page, follows a session's "Briefing" link, reads both partners' alliance
-charts with their alt text and tables, and acknowledges a signal from the briefing (which lands on
-the case's signals page).
+charts with their alt text and tables, and acknowledges a signal from the briefing (which brings
+them back to it).
 """
 
 from __future__ import annotations
@@ -66,8 +66,7 @@ def test_the_therapist_goes_from_today_to_a_briefing_and_acknowledges_a_signal(s
     signals = page.get_by_role("region", name="Open signals")
     expect(signals.get_by_role("heading", level=3)).to_have_count(detected)
     signals.get_by_role("button", name=re.compile(r"^Acknowledge\b.*Split alliance")).click()
-    page.wait_for_url(f"**/workspace/cases/{case.public_id}/signals/**")
+    page.wait_for_url(f"**/workspace/appointments/{upcoming.public_id}/briefing/**")
     session.check()
     expect(page.get_by_role("status")).to_contain_text("Acknowledged.")
-    session.goto(f"/workspace/appointments/{upcoming.public_id}/briefing/")
     expect(page.get_by_role("region", name="Open signals")).to_contain_text("Acknowledged by Theo Treating")
