@@ -101,6 +101,30 @@ def expect(
     return table
 
 
+# A workspace page that names a case's clients (the treatment plan, the signals): only the case's
+# therapist reads it, in each variant of the case below; another practice's case and a missing one
+# are 404 to all staff. "couple_consenting" is the couple's case with both partners consenting to
+# supervision, which still gives the supervisor 403 (supervision is without names).
+NAMED_CASE_PAGE = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=200, therapist_b=404)
+NO_SUCH_CASE = expect(anonymous=LOGIN, clients=403, staff=404)
+NAMED_CASE_VARIANTS = (
+    ("", "individual_case"),
+    ("couple", "couple_case"),
+    ("supervision_consented", "couple_consenting"),
+    ("other_practice", "other_case"),
+    ("missing", "missing"),
+)
+
+
+def named_case_outcomes(which: str) -> dict[str, Outcome]:
+    return NAMED_CASE_PAGE if which in ("individual_case", "couple_case", "couple_consenting") else NO_SUCH_CASE
+
+
+def world_case(which: str) -> str:
+    """The World attribute of a variant's case."""
+    return "couple_case" if which == "couple_consenting" else which
+
+
 def _no_args(world: World) -> dict[str, Any]:
     return {}
 

@@ -19,19 +19,17 @@ from typing import Any
 
 from rapport.plans.services import plan_propose_goal
 from tests.consenting import sign_all
-from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
-from tests.personas import World
-
-_THERAPIST_A_ONLY = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=200, therapist_b=404)
-_NO_SUCH_CASE = expect(anonymous=LOGIN, clients=403, staff=404)
-_VARIANTS = (
-    ("", "individual_case"),
-    ("couple", "couple_case"),
-    ("supervision_consented", "couple_consenting"),
-    ("other_practice", "other_case"),
-    ("missing", "missing"),
+from tests.matrix_declarations import (
+    MISSING_CASE_ID,
+    NAMED_CASE_VARIANTS,
+    Check,
+    Outcome,
+    Redirect,
+    expect,
+    named_case_outcomes,
+    world_case,
 )
-_OURS = ("individual_case", "couple_case", "couple_consenting")
+from tests.personas import World
 
 
 def _case_kwargs(which: str, *, version: bool = False) -> Callable[[World], dict[str, Any]]:
@@ -42,7 +40,7 @@ def _case_kwargs(which: str, *, version: bool = False) -> Callable[[World], dict
             if which == "couple_consenting":
                 sign_all(world.partner_a)
                 sign_all(world.partner_b)
-            case = getattr(world, _world_case(which))
+            case = getattr(world, world_case(which))
             kwargs = {"case_id": case.public_id}
             if version:
                 # Version 1 exists only once something was written: the therapist drafts a goal.
@@ -54,13 +52,9 @@ def _case_kwargs(which: str, *, version: bool = False) -> Callable[[World], dict
     return build
 
 
-def _world_case(which: str) -> str:
-    return "couple_case" if which == "couple_consenting" else which
-
-
 def _case(which: str) -> Callable[[World], Any]:
     def get(world: World) -> Any:
-        return None if which == "missing" else getattr(world, _world_case(which))
+        return None if which == "missing" else getattr(world, world_case(which))
 
     return get
 
@@ -71,8 +65,8 @@ def _goal_post(world: World) -> dict[str, Any]:
 
 def _plan_checks() -> list[Check]:
     checks = []
-    for label, which in _VARIANTS:
-        get = _THERAPIST_A_ONLY if which in _OURS else _NO_SUCH_CASE
+    for label, which in NAMED_CASE_VARIANTS:
+        get = named_case_outcomes(which)
         post: dict[str, Outcome] = dict(get)
         writers: frozenset[str] = frozenset()
         if get["therapist_a"] == 200:
@@ -84,8 +78,8 @@ def _plan_checks() -> list[Check]:
 
 def _read_only_checks(*, version: bool) -> list[Check]:
     checks = []
-    for label, which in _VARIANTS:
-        get = _THERAPIST_A_ONLY if which in _OURS else _NO_SUCH_CASE
+    for label, which in NAMED_CASE_VARIANTS:
+        get = named_case_outcomes(which)
         checks.append(
             Check(
                 label=label,

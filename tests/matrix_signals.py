@@ -17,25 +17,22 @@ from typing import Any
 from rapport.insights.models import Signal
 from rapport.insights.services import signals_detect
 from tests.consenting import sign_all
-from tests.matrix_declarations import LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, expect
+from tests.matrix_declarations import (
+    MISSING_CASE_ID,
+    NAMED_CASE_VARIANTS,
+    Check,
+    Outcome,
+    Redirect,
+    named_case_outcomes,
+    world_case,
+)
 from tests.personas import World
 from tests.results import sent, when
-
-_THERAPIST_A_ONLY = expect(anonymous=LOGIN, clients=403, admin=403, supervisor=403, therapist_a=200, therapist_b=404)
-_NO_SUCH_CASE = expect(anonymous=LOGIN, clients=403, staff=404)
-_VARIANTS = (
-    ("", "individual_case"),
-    ("couple", "couple_case"),
-    ("supervision_consented", "couple_consenting"),
-    ("other_practice", "other_case"),
-    ("missing", "missing"),
-)
-_OURS = ("individual_case", "couple_case", "couple_consenting")
 
 
 def _signal_of(world: World, which: str) -> str:
     """A low bond rating after a session: one signal, about the case's first client."""
-    case = getattr(world, _world_case(which))
+    case = getattr(world, world_case(which))
     client = case.members.order_by("position").first().client
     # The arguments may be built more than once on one database: one low rating is enough.
     if not Signal.objects.filter(case=case).exists():
@@ -53,7 +50,7 @@ def _kwargs(which: str) -> Callable[[World], dict[str, Any]]:
         if which == "couple_consenting":
             sign_all(world.partner_a)
             sign_all(world.partner_b)
-        case = getattr(world, "couple_case" if which == "couple_consenting" else which)
+        case = getattr(world, world_case(which))
         _signal_of(world, which)
         return {"case_id": case.public_id}
 
@@ -62,20 +59,16 @@ def _kwargs(which: str) -> Callable[[World], dict[str, Any]]:
 
 def _acknowledge(which: str) -> Callable[[World], dict[str, Any]]:
     def data(world: World) -> dict[str, Any]:
-        signal = None if which == "missing" else Signal.objects.filter(case=getattr(world, _world_case(which))).first()
+        signal = None if which == "missing" else Signal.objects.filter(case=getattr(world, world_case(which))).first()
         return {"form": "acknowledge", "signal": str(signal.public_id) if signal is not None else str(uuid.uuid4())}
 
     return data
 
 
-def _world_case(which: str) -> str:
-    return "couple_case" if which == "couple_consenting" else which
-
-
 def _checks() -> list[Check]:
     checks = []
-    for label, which in _VARIANTS:
-        get = _THERAPIST_A_ONLY if which in _OURS else _NO_SUCH_CASE
+    for label, which in NAMED_CASE_VARIANTS:
+        get = named_case_outcomes(which)
         post: dict[str, Outcome] = dict(get)
         writers: frozenset[str] = frozenset()
         if get["therapist_a"] == 200:

@@ -25,8 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
-from rapport.accounts.models import STAFF_ROLES, User
-from rapport.clients.models import Case
+from rapport.accounts.models import STAFF_ROLES
 from rapport.clients.selectors import case_members
 from rapport.core.downloads import private_attachment
 from rapport.measures import instruments
@@ -36,7 +35,7 @@ from rapport.measures.instruments import UnknownInstrument
 from rapport.measures.selectors import administration_answers_read
 from rapport.measures.series import case_results_read
 from rapport.reports.results import case_results
-from rapport.workspace.named_cases import named_case_get
+from rapport.workspace.named_cases import named_case_get, viewer_zone
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,6 @@ class CheckinRow:
     timing: str
     submitted_at: datetime
     total: int | None
-
-
-def _zone(user: User, case: Case) -> str:
-    therapist = getattr(user, "therapist", None)
-    return therapist.time_zone if therapist is not None and therapist.time_zone else case.practice.time_zone
 
 
 def _labels(names: list[str]) -> list[str]:
@@ -68,7 +62,7 @@ def case_measures(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     results = case_results_read(user=user, case=case, request=request)
     members = list(case_members(case))
     labels = _labels([member.client.full_name for member in members])
-    zone = _zone(user, case)
+    zone = viewer_zone(user, case)
     views = case_results([(label, results[member.client.pk]) for label, member in zip(labels, members, strict=True)], ZoneInfo(zone))
     checkins = [
         CheckinRow(
@@ -111,7 +105,7 @@ def case_checkin(request: HttpRequest, case_id: uuid.UUID, checkin_id: uuid.UUID
         "instrument": instrument,
         "lines": answer_lines(instrument, answers),
         "version_changed": instrument.version != administration.instrument_version,
-        "zone": _zone(user, case),
+        "zone": viewer_zone(user, case),
     }
     return render(request, "workspace/case_checkin.html", context)
 

@@ -28,3 +28,9 @@ def named_case_get(user: Any, case_id: uuid.UUID, *, request: HttpRequest | None
     if request is not None:
         case_audit(actor=user, action=Action.VIEW, case=case, request=request)
     return case
+
+
+def viewer_zone(user: Any, case: Case) -> str:
+    """The time zone a named case page shows its dates in: the therapist's own, else the practice's."""
+    therapist = getattr(user, "therapist", None)
+    return therapist.time_zone if therapist is not None and therapist.time_zone else case.practice.time_zone

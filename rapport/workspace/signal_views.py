@@ -27,7 +27,7 @@ from rapport.insights.detectors import Severity
 from rapport.insights.models import Signal, SignalStatus
 from rapport.insights.selectors import case_signals_read, last_detection, signal_get_for_user
 from rapport.insights.services import MAX_NOTE, signal_acknowledge, signal_resolve
-from rapport.workspace.named_cases import named_case_get
+from rapport.workspace.named_cases import named_case_get, viewer_zone
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,6 @@ def signal_card(signal: Signal, *, about: str | None = None, with_words: bool = 
     )
 
 
-def _zone(user: User, case: Case) -> str:
-    therapist = getattr(user, "therapist", None)
-    return therapist.time_zone if therapist is not None and therapist.time_zone else case.practice.time_zone
-
-
 def _page(request: HttpRequest, user: User, case: Case, signals: list[Signal], *, error: str = "", status: int = 200) -> HttpResponse:
     cards = [signal_card(signal) for signal in signals]
     context = {
@@ -99,7 +94,7 @@ def _page(request: HttpRequest, user: User, case: Case, signals: list[Signal], *
         "error": error,
         "max_note": MAX_NOTE,
         "checked_at": last_detection(case),
-        "zone": _zone(user, case),
+        "zone": viewer_zone(user, case),
     }
     return render(request, "workspace/case_signals.html", context, status=status)
 
