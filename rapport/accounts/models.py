@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 
-from rapport.core.models import BaseModel
+from rapport.core.models import BaseModel, StampedQuerySet
 
 
 class Role(models.TextChoices):
@@ -18,7 +18,7 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.PRACTICE_ADMIN, Role.THERAPIST, Role.SUPERVISOR})
 
 
-class UserManager(BaseUserManager["User"]):
+class UserManager(BaseUserManager.from_queryset(StampedQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
@@ -50,7 +50,7 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     def __str__(self) -> str:
         return self.full_name or self.email
