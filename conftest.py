@@ -36,6 +36,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.fixture(autouse=True)
+def _fresh_briefing_caches() -> None:
+    """Each test starts with the briefing's in-process caches empty, as a new worker process does:
+    between tests the database is rolled back, and on SQLite row ids come round again."""
+    from rapport.workspace.briefing_views import briefing_cache_clear
+
+    briefing_cache_clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from rapport.audit.chain import GENESIS, ChainedEvent, canonical, event_hash, link_hash, utc_iso, verify
 from rapport.audit.models import AuditEvent
-from rapport.audit.services import audit_record
+from rapport.audit.services import Entry, audit_record, audit_record_many
 from rapport.audit.verification import audit_chain_verify
 
 
@@ -253,3 +253,50 @@ def test_the_fast_hash_path_matches_the_canonical_form():
     fields = event._asdict()
     expected = link_hash(event.prev_hash, canonical(**{k: v for k, v in fields.items() if k not in {"seq", "prev_hash", "hash"}}))
     assert event_hash(event) == expected == event.hash
+
+
+def _batch(worker: int, n: int, size: int) -> list[Entry]:
+    return [Entry(action="view", object_type="test.batch", detail={"worker": worker, "n": n, "i": i}) for i in range(size)]
+
+
+@pytest.mark.django_db
+def test_a_batch_is_appended_in_order_and_verifies(world):
+    before = AuditEvent.objects.count()
+    events = audit_record_many(actor=world.user("therapist_a"), entries=_batch(0, 0, 5))
+    stored = list(AuditEvent.objects.filter(object_type="test.batch").order_by("id"))
+    assert [e.public_id for e in stored] == [e.public_id for e in events]
+    assert [e.detail["i"] for e in stored] == [0, 1, 2, 3, 4]
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    assert {e.actor_id for e in stored} == {world.user("therapist_a").pk}
+    assert audit_record_many(actor=None, entries=[]) == []
+    assert AuditEvent.objects.count() == before + 5
+    result = audit_chain_verify()
+    assert result.ok, [p.message for p in result.problems]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_keep_one_linear_chain():
+    errors: list[BaseException] = []
+
+    def append(worker: int) -> None:
+        try:
+            for n in range(8):
+                audit_record_many(actor=None, entries=_batch(worker, n, 3))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    result = audit_chain_verify()
+    assert result.ok, [p.message for p in result.problems]
+    assert result.checked == 96
+    # Each batch's three events are consecutive: batches never interleave.
+    details = list(AuditEvent.objects.order_by("id").values_list("detail", flat=True))
+    for start in range(0, 96, 3):
+        assert len({(d["worker"], d["n"]) for d in details[start : start + 3]}) == 1

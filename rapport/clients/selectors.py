@@ -58,6 +58,12 @@ def case_get_for_user(user: Any, public_id: uuid.UUID | str) -> Case:
         case = Case.objects.select_related("practice", "primary_therapist").get(public_id=public_id)
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such case") from None
+    return case_allowed_for_user(user, case)
+
+
+def case_allowed_for_user(user: Any, case: Case) -> Case:
+    """``case_get_for_user``'s rules for a case already read, with its practice and primary
+    therapist, along with another object (an appointment, say): the case, or 404 or 403."""
     practice_id = _user_practice_id(user)
     if practice_id is None or case.practice_id != practice_id:
         raise Http404("No such case")

@@ -1,43 +1,45 @@
 """The pre-session briefing: what a therapist reads in the two minutes before one session.
 
-``briefing_read`` gathers, for one appointment of a case, everything the briefing page shows: each
-client's after-session ratings (goals, tasks, bond), their outcome questionnaires over time (the
-series the results page draws), the case's open signals, the plan items waiting for an answer or
-showing a difference, the action steps done since the previous session and those still open, and
-what each client wrote they want to talk about in this session's pre-session check-in.
+``briefing_gather`` collects, for one appointment of a case, everything the briefing page shows:
+each client's after-session ratings (goals, tasks, bond), their outcome questionnaires over time
+(the series the results page draws), the case's open signals, the plan items waiting for an answer
+or showing a difference, the action steps done since the previous session and those still open,
+and what each client wrote they want to talk about in this session's pre-session check-in.
 
 The number of queries does not depend on how long the case has run: every list is one query, and
-the only per-row reads are the pre-session check-ins of this one appointment (one per client).
-The plan items needing attention are read with ``plans.selectors.items_needing_attention``, whose
-cost follows the number of such items, not the history.
+``plans.selectors.items_needing_attention`` reads the plan in a fixed number too.
 
-What is recorded: one "view" of the briefing per client of the case (scores, after-session ratings,
-signals, plan and steps), and one read of the answers of each pre-session check-in shown
-(``measures.selectors.administration_answers_read``), against the client who wrote it.
+What is recorded, by ``briefing_record`` on every showing: one "view" of the briefing per client of
+the case (scores, after-session ratings, signals, plan and steps), and one read of the answers of
+each pre-session check-in quoted, against the client who wrote it. The page may show a briefing
+gathered earlier: ``briefing_version`` is a digest of every row it reads, so a cached copy is
+reused only while nothing it shows has changed.
 
 ``session_checkins`` gives the workspace home its badges: counts only, no answer, in one query.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest
 
 from rapport.accounts.models import Role, User
 from rapport.audit.models import Action
-from rapport.clients.case_audit import case_audit
+from rapport.audit.services import Entry, audit_record_many
+from rapport.clients.case_audit import case_audit_entries
 from rapport.clients.models import Case, Client
 from rapport.clients.selectors import case_members
 from rapport.insights.models import Signal
 from rapport.insights.selectors import OPEN
+from rapport.measures.audit import administration_audit_entry
 from rapport.measures.models import Administration, AdministrationStatus, Timing
-from rapport.measures.selectors import administration_answers_read
 from rapport.measures.series import InstrumentSeries, results_of
 from rapport.plans.models import ActionStep
 from rapport.plans.selectors import ItemView, items_needing_attention
@@ -93,6 +95,9 @@ class Briefing:
     steps_done: tuple[ActionStep, ...]  # done since the previous session (all done ones without a previous session)
     steps_open: tuple[ActionStep, ...]
     before: tuple[BeforeSession, ...]
+    # What reading this briefing records, in the reader's name (briefing_record): one view per
+    # client, and one read of the answers of each pre-session check-in whose words it quotes.
+    reads: tuple[Entry, ...]
 
 
 @dataclass(frozen=True)
@@ -161,40 +166,46 @@ def _steps(case: Case, since: datetime | None) -> tuple[tuple[ActionStep, ...], 
 
 
 def _before(
-    user: User, appointment: Appointment, clients: Sequence[Client], labels: Sequence[str], request: HttpRequest | None
-) -> tuple[BeforeSession, ...]:
+    appointment: Appointment, clients: Sequence[Client], labels: Sequence[str]
+) -> tuple[tuple[BeforeSession, ...], list[Administration]]:
+    """Each client's check-ins before the session, and the pre-session check-ins whose words are quoted."""
     rows = list(
         Administration.objects.filter(appointment=appointment, timing=Timing.BEFORE)
         .exclude(status=AdministrationStatus.CANCELLED)
-        .select_related("client", "case__primary_therapist", "case__practice", "practice")
+        .select_related("client", "practice")
         .order_by("id")
     )
-    shown = []
+    shown, quoted = [], []
     for client, label in zip(clients, labels, strict=True):
         mine = [row for row in rows if row.client_id == client.pk]
         agenda = ""
         for row in mine:
             if row.instrument_key == PRESESSION and row.status == AdministrationStatus.COMPLETED:
-                # Reading the client's words is a read of their answers, recorded against them.
-                answers = administration_answers_read(user=user, administration=row, request=request)
-                text = answers.get(AGENDA)
+                # Reading the client's words is a read of their answers: briefing_record records it against them.
+                text = (row.answers or {}).get(AGENDA)
                 agenda = text.strip() if isinstance(text, str) else ""
+                quoted.append(row)
         done = sum(1 for row in mine if row.status == AdministrationStatus.COMPLETED)
         shown.append(BeforeSession(client=client, label=label, asked=len(mine), done=done, agenda=agenda))
-    return tuple(shown)
+    return tuple(shown), quoted
 
 
-@transaction.atomic
-def briefing_read(*, user: User, appointment: Appointment, case: Case, request: HttpRequest | None = None) -> Briefing:
-    """Everything the briefing shows for ``appointment`` of ``case``, for the case's therapist; audited.
-
-    The caller has fetched the appointment through ``scheduling.calendar.appointment_get_for_user``
-    and the case through the case selector. Only the case's own therapist, who is also the
-    appointment's, gets a briefing: it names both partners of a couple and quotes what each wrote.
-    """
+def briefing_check(user: User, appointment: Appointment, case: Case) -> None:
+    """Only the case's own therapist, who is also the appointment's, gets a briefing: it names
+    both partners of a couple and quotes what each wrote. PermissionDenied for anyone else."""
     treating = user.is_authenticated and user.role == Role.THERAPIST and case.primary_therapist.user_id == user.pk
     if not treating or appointment.case_id != case.pk or appointment.therapist.user_id != user.pk:
         raise PermissionDenied("Only the case's therapist reads the briefing for its sessions.")
+
+
+def briefing_gather(*, user: User, appointment: Appointment, case: Case) -> Briefing:
+    """Everything the briefing shows for ``appointment`` of ``case``, for the case's therapist.
+
+    Records nothing by itself: whoever shows it calls :func:`briefing_record`, each time. The
+    caller has fetched the appointment through ``scheduling.calendar.appointment_get_for_user``
+    and the case through the case selector.
+    """
+    briefing_check(user, appointment, case)
     clients = [member.client for member in case_members(case)]
     labels = labels_for(clients)
     previous = _previous(appointment)
@@ -209,7 +220,17 @@ def briefing_read(*, user: User, appointment: Appointment, case: Case, request: 
         .order_by("-severity", "-occurred_on", "-id")
     )
     steps_done, steps_open = _steps(case, previous.start if previous is not None else None)
-    briefing = Briefing(
+    before, quoted = _before(appointment, clients, labels)
+    reads = case_audit_entries(
+        actor=user,
+        action=Action.VIEW,
+        case=case,
+        object_type="insights.briefing",
+        object_id=appointment.public_id,
+        fields=["scores", "alliance", "signals", "plan", "steps"],
+        clients=clients,
+    ) + [administration_audit_entry(row, action=Action.VIEW, fields=["answers"]) for row in quoted]
+    return Briefing(
         appointment=appointment,
         case=case,
         labels=tuple(zip(clients, labels, strict=True)),
@@ -220,18 +241,66 @@ def briefing_read(*, user: User, appointment: Appointment, case: Case, request: 
         needing_attention=tuple(items_needing_attention(case)),
         steps_done=steps_done,
         steps_open=steps_open,
-        before=_before(user, appointment, clients, labels, request),
+        before=before,
+        reads=tuple(reads),
     )
-    case_audit(
-        actor=user,
-        action=Action.VIEW,
-        case=case,
-        request=request,
-        object_type="insights.briefing",
-        object_id=appointment.public_id,
-        fields=["scores", "alliance", "signals", "plan", "steps"],
-    )
-    return briefing
+
+
+def briefing_record(*, user: User, reads: Sequence[Entry], request: HttpRequest | None = None) -> None:
+    """Record that ``user`` read a briefing (its ``reads``): every time it is shown, gathered afresh or not."""
+    audit_record_many(actor=user, entries=reads, request=request)
+
+
+def briefing_version(appointment: Appointment) -> str:
+    """A digest that changes whenever anything the briefing of ``appointment`` shows may have changed.
+
+    One query lists the id and ``updated_at`` of every row the briefing reads: the case, its
+    members and their client records, its appointments (and their services), check-ins and
+    signals (and the staff named on them), its plan's items, wordings, answers and action steps.
+    Every model here stamps ``updated_at`` on each save and each ``QuerySet.update``
+    (rapport.core.models), a new row adds a line and a deleted one removes it, so any change of
+    what the page shows changes the digest. Take it *before* gathering: a change made meanwhile
+    then costs one more gathering, never a stale page.
+    """
+    assert appointment.case_id is not None
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL, [appointment.case_id] * _VERSION_PARAMETERS)
+        rows = cursor.fetchall()
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=repr):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+# Every row the page reads, as (what, id, updated_at). Plain SQL, one statement: it runs on every
+# opening, and the ORM would take longer to build it than the database takes to run it. Each %s is
+# the case's id.
+_VERSION_SQL = (
+    "SELECT 'case', id, updated_at FROM clients_case WHERE id = %s"
+    " UNION ALL "
+    "SELECT 'member', id, updated_at FROM clients_casemember WHERE case_id = %s"
+    " UNION ALL "
+    "SELECT 'client', id, updated_at FROM clients_client WHERE id IN (SELECT client_id FROM clients_casemember WHERE case_id = %s)"
+    " UNION ALL "
+    "SELECT 'appointment', id, updated_at FROM scheduling_appointment WHERE case_id = %s"
+    " UNION ALL "
+    "SELECT 'service', id, updated_at FROM practice_service WHERE id IN (SELECT service_id FROM scheduling_appointment WHERE case_id = %s)"
+    " UNION ALL "
+    "SELECT 'checkin', id, updated_at FROM measures_administration WHERE case_id = %s"
+    " UNION ALL "
+    "SELECT 'signal', id, updated_at FROM insights_signal WHERE case_id = %s"
+    " UNION ALL "
+    "SELECT 'staff', id, updated_at FROM accounts_user WHERE id IN (SELECT acknowledged_by_id FROM insights_signal WHERE case_id = %s UNION SELECT resolved_by_id FROM insights_signal WHERE case_id = %s)"
+    " UNION ALL "
+    "SELECT 'item', id, updated_at FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s)"
+    " UNION ALL "
+    "SELECT 'wording', id, updated_at FROM plans_itemrevision WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s))"
+    " UNION ALL "
+    "SELECT 'answer', id, updated_at FROM plans_agreement WHERE revision_id IN (SELECT id FROM plans_itemrevision WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s)))"
+    " UNION ALL "
+    "SELECT 'step', id, updated_at FROM plans_actionstep WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s))"
+)
+_VERSION_PARAMETERS = _VERSION_SQL.count("%s")
 
 
 def session_checkins(appointments: Sequence[Appointment]) -> dict[int, SessionCheckins]:

@@ -73,10 +73,20 @@ def _with_people(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
     )
 
 
-def appointment_get_for_user(user: Any, public_id: uuid.UUID | str) -> Appointment:
-    """One appointment if it is the user's own (as its therapist); 404 or 403 otherwise. Not audited."""
+def appointment_get_for_user(user: Any, public_id: uuid.UUID | str, *, with_people: bool = True) -> Appointment:
+    """One appointment if it is the user's own (as its therapist); 404 or 403 otherwise. Not audited.
+
+    ``with_people``: with the case's members and their client records (one more query), for
+    pages that name them; without, only the case's primary therapist comes with the case, and the
+    service is read when first used.
+    """
+    appointments: QuerySet[Appointment] = Appointment.objects.all()
+    if with_people:
+        appointments = _with_people(appointments)
+    else:
+        appointments = appointments.select_related("case__primary_therapist", "practice", "therapist")
     try:
-        appointment = _with_people(Appointment.objects.all()).get(public_id=public_id)
+        appointment = appointments.get(public_id=public_id)
     except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such appointment") from None
     if getattr(user, "role", None) != Role.THERAPIST or appointment.therapist.user_id != user.pk:

@@ -7,15 +7,20 @@ and the supervisor are turned away (403) before any lookup, as on every appointm
 never reach the workspace. A consultation without a case has nothing to brief: 404, and the
 appointment page offers no link to it.
 
-The data comes from ``insights.briefing.briefing_read``, which also records the read. This module
-only turns it into charts and words. Charts take a good part of a second each to draw, and the same
-history gives the same chart, so each is kept in a small in-process cache keyed by its exact input
+The data comes from ``insights.briefing``; this module turns it into charts and words. Gathering
+and writing out a couple's history costs several times what sending the page costs, and the page
+is opened again and again for the same history (before the session, after acknowledging a signal,
+after a note), so the written-out page body is kept in a small in-process cache keyed by
+``briefing_version``, a digest of every row the page reads: any change to what it shows changes
+the key. Each opening is still checked and recorded as a read (``briefing_record``), cached or not.
+Charts, which take a good part of a second each to draw, are cached by their exact input too
 (docs/briefing.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,51 +30,74 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from rapport.accounts.decorators import role_required, signed_in_user
 from rapport.accounts.models import Role
-from rapport.insights.briefing import ClientAlliance, briefing_read
+from rapport.audit.services import Entry
+from rapport.insights.briefing import Briefing, ClientAlliance, briefing_check, briefing_gather, briefing_record, briefing_version
 from rapport.insights.services import MAX_NOTE
 from rapport.reports import charts
 from rapport.reports.results import ResultView, case_results
 from rapport.scheduling.calendar import appointment_get_for_user
-from rapport.workspace.named_cases import named_case_get
+from rapport.workspace.named_cases import named_case_of
 from rapport.workspace.signal_views import signal_card
 
 T = TypeVar("T")
 
-# Enough for a day's sessions of a few therapists per worker; each entry is a few tens of kB.
-CHART_CACHE_SIZE = 128
-_cache: OrderedDict[str, object] = OrderedDict()
-_cache_lock = threading.Lock()
+
+class Memo:
+    """``build()`` once per distinct key per process, the newest ``size`` kept.
+
+    The key is a digest of everything the value depends on. What is kept stays in this process's
+    memory only, never on disk or in a shared cache: some of it is clinical.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, build: Callable[[], T]) -> T:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        with self._lock:
+            if digest in self._values:
+                self._values.move_to_end(digest)
+                return self._values[digest]  # type: ignore[return-value]
+        value = build()
+        with self._lock:
+            self._values[digest] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+# Enough for a day's sessions of a few therapists per worker; a chart is a few tens of kB, a page
+# body (with its charts) about a hundred.
+charts_memo = Memo(128)
+pages_memo = Memo(64)
+# Stands in for the CSRF token in a cached body; each response gets the requester's own token.
+_CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+
+
+def briefing_cache_clear() -> None:
+    charts_memo.clear()
+    pages_memo.clear()
+
 
 ALLIANCE_WORDS = {
     "goals": "Goals (the session was about what they want)",
     "tasks": "Tasks (the way the time was spent)",
     "bond": "Bond (at ease with you)",
 }
-
-
-def _memo(key: str, build: Callable[[], T]) -> T:
-    """``build()`` once per distinct input per process: the key is a digest of everything the result depends on."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    with _cache_lock:
-        if digest in _cache:
-            _cache.move_to_end(digest)
-            return _cache[digest]  # type: ignore[return-value]
-    value = build()
-    with _cache_lock:
-        _cache[digest] = value
-        while len(_cache) > CHART_CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
-
-
-def chart_cache_clear() -> None:
-    with _cache_lock:
-        _cache.clear()
 
 
 @dataclass(frozen=True)
@@ -105,7 +133,7 @@ def _alliance_view(one: ClientAlliance, zone: ZoneInfo) -> AllianceView:
         svg = charts.series_chart(**arguments, y_min=0, y_max=10, higher_is_better=True)  # type: ignore[arg-type]
         return charts.svg_data_uri(svg), charts.series_description(**arguments)  # type: ignore[arg-type]
 
-    uri, description = _memo(repr(("alliance", title, lead, [(s.label, s.points) for s in lines])), draw)
+    uri, description = charts_memo.get(repr(("alliance", title, lead, [(s.label, s.points) for s in lines])), draw)
     rows = tuple(
         AllianceRow(
             written_date=charts.written_date(p.when.astimezone(zone)),
@@ -126,27 +154,23 @@ def _alliance_view(one: ClientAlliance, zone: ZoneInfo) -> AllianceView:
 def _outcome_views(outcomes: Sequence[tuple[str, Sequence[object]]], zone: ZoneInfo) -> list[ResultView]:
     # The results page's own charts (bands, cut-off, reliable-change markers), cached by their input.
     key = repr(("outcomes", str(zone), [(label, [(s.instrument.key, s.points) for s in series]) for label, series in outcomes]))  # type: ignore[attr-defined]
-    return _memo(key, lambda: case_results(outcomes, zone))  # type: ignore[arg-type]
+    return charts_memo.get(key, lambda: case_results(outcomes, zone))  # type: ignore[arg-type]
 
 
-@require_safe
-@role_required([Role.THERAPIST])
-def appointment_briefing(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
-    user = signed_in_user(request)
-    appointment = appointment_get_for_user(user, appointment_id)
-    if appointment.case is None:
-        raise Http404("A consultation without a case has no briefing.")
-    # The read is recorded by briefing_read, once for the whole page.
-    case = named_case_get(user, appointment.case.public_id)
-    briefing = briefing_read(user=user, appointment=appointment, case=case, request=request)
-    # The appointment came with its therapist and practice: reuse them (here and in the base
-    # template) rather than asking again, which keeps the page's query count down.
-    user.practice = appointment.practice
-    zone = ZoneInfo(appointment.therapist.time_zone or appointment.practice.time_zone)
+@dataclass(frozen=True)
+class _Page:
+    """What is kept of a briefing: text, and what opening it records. Nothing that holds model
+    instances, so a full cache adds little for the garbage collector to walk on every request."""
+
+    body: str  # the page's main content, with _CSRF_PLACEHOLDER for each form's token
+    reads: tuple[Entry, ...]
+
+
+def _body(briefing: Briefing, zone: ZoneInfo, return_to: str) -> str:
     context = {
         "briefing": briefing,
-        "appointment": appointment,
-        "case": case,
+        "appointment": briefing.appointment,
+        "case": briefing.case,
         "people": " & ".join(label for _, label in briefing.labels),
         "couple": len(briefing.labels) > 1,
         "zone": str(zone),
@@ -156,6 +180,37 @@ def appointment_briefing(request: HttpRequest, appointment_id: uuid.UUID) -> Htt
         "treating": True,
         "max_note": MAX_NOTE,
         # The cards' buttons post to the signals page, which sends the therapist back here.
-        "return_to": request.path,
+        "return_to": return_to,
+        "csrf_token": _CSRF_PLACEHOLDER,
     }
-    return render(request, "workspace/briefing.html", context)
+    return render_to_string("workspace/_briefing_body.html", context)
+
+
+@require_safe
+@role_required([Role.THERAPIST])
+def appointment_briefing(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    user = signed_in_user(request)
+    # The clients come with the briefing, when it is gathered: not needed to check or to recognise it.
+    appointment = appointment_get_for_user(user, appointment_id, with_people=False)
+    if appointment.case is None:
+        raise Http404("A consultation without a case has no briefing.")
+    case = named_case_of(user, appointment.case)
+    # The appointment came with its practice, the case's own: the audit events name it.
+    if case.practice_id == appointment.practice_id:
+        case.practice = appointment.practice
+    briefing_check(user, appointment, case)
+    zone = ZoneInfo(appointment.therapist.time_zone or appointment.practice.time_zone)
+    # Taken before gathering: a change made while the page is built only costs a rebuild later.
+    version = briefing_version(appointment)
+    key = repr((appointment.pk, user.pk, version, str(zone), request.path))
+
+    def build() -> _Page:
+        briefing = briefing_gather(user=user, appointment=appointment, case=case)
+        return _Page(body=_body(briefing, zone, request.path), reads=briefing.reads)
+
+    page = pages_memo.get(key, build)
+    briefing_record(user=user, reads=page.reads, request=request)
+    # The appointment came with its therapist and practice: the base template reuses them.
+    user.practice = appointment.practice
+    body = page.body.replace(_CSRF_PLACEHOLDER, get_token(request))
+    return render(request, "workspace/briefing.html", {"body": mark_safe(body)})  # noqa: S308 - our own template's output

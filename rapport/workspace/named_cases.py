@@ -12,7 +12,7 @@ from rapport.accounts.models import Role
 from rapport.audit.models import Action
 from rapport.clients.case_audit import case_audit
 from rapport.clients.models import Case
-from rapport.clients.selectors import case_get_for_user
+from rapport.clients.selectors import case_allowed_for_user, case_get_for_user
 
 
 def named_case_get(user: Any, case_id: uuid.UUID, *, request: HttpRequest | None = None) -> Case:
@@ -22,7 +22,16 @@ def named_case_get(user: Any, case_id: uuid.UUID, *, request: HttpRequest | None
     (403), even with the clients' consent: supervision is without names, on its own pages
     (rapport.workspace.supervision_views).
     """
-    case = case_get_for_user(user, case_id)
+    return _named(user, case_get_for_user(user, case_id), request)
+
+
+def named_case_of(user: Any, case: Case, *, request: HttpRequest | None = None) -> Case:
+    """``named_case_get`` for a case that came with another object (an appointment's, read with
+    its practice and primary therapist): the same rules, without reading the case again."""
+    return _named(user, case_allowed_for_user(user, case), request)
+
+
+def _named(user: Any, case: Case, request: HttpRequest | None) -> Case:
     if user.role == Role.SUPERVISOR:
         raise PermissionDenied("Supervisors see cases without names, on the supervision pages.")
     if request is not None:
