@@ -23,6 +23,7 @@ from rapport.plans.models import ActionStep, Agreement, GoalRating, ItemRevision
 from rapport.plans.services import (
     action_step_add,
     action_step_complete,
+    goal_rate,
     plan_add_approach,
     plan_agree_item,
     plan_item_remove,
@@ -630,3 +631,21 @@ def test_history_of_an_empty_plan(world, client_as):
     assert response.status_code == 200
     assert "No changes yet" in response.content.decode()
     assert client_as("client").get(_change(world.individual_case, 1)).status_code == 404
+
+
+def test_every_date_on_the_plan_page_is_in_the_clients_time_zone(couple_plan, client_as):
+    # 12:00 UTC on 3 March is already 4 March at UTC+14.
+    world = couple_plan
+    noon = datetime.datetime(2026, 3, 3, 12, 0, tzinfo=datetime.UTC)
+    pat = world.partner_a
+    pat.time_zone = "Pacific/Kiritimati"
+    pat.save()
+    therapist_rating = goal_rate(actor=world.user("therapist_a"), item=world.joint.item, level=1)
+    own_rating = goal_rate(actor=world.user("partner_a"), item=world.joint.item, level=0)
+    GoalRating.objects.filter(pk__in=[therapist_rating.pk, own_rating.pk]).update(rated_at=noon)
+    ActionStep.objects.filter(pk=world.joint_step.pk).update(done_at=noon)
+    html = client_as("partner_a").get(_url(world.couple_case)).content.decode()
+    assert "Your last rating: 0 on 4 March 2026" in html
+    assert "Your therapist's last rating: 1 on 4 March 2026" in html
+    assert "Done 4 March 2026" in html
+    assert "3 March 2026" not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
@@ -377,3 +379,24 @@ def test_a_step_on_a_partners_own_goal_is_hers_and_cannot_be_given_to_the_other(
     assert response.status_code == 400
     assert "For Pat instead" in response.content.decode()
     assert _snapshot() == before
+
+
+def test_dates_on_the_plan_pages_are_in_the_therapists_time_zone(world, client_as, couple_plan):
+    # 12:00 UTC on 3 March is already 4 March at UTC+14: every date on the three pages must say so.
+    noon = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    therapist = world.therapist_a
+    therapist.time_zone = "Pacific/Kiritimati"
+    therapist.save()
+    rating = goal_rate(actor=world.user("therapist_a"), item=couple_plan["joint"].item, level=1)
+    GoalRating.objects.filter(pk=rating.pk).update(rated_at=noon)
+    PlanVersion.objects.filter(plan__case=world.couple_case).update(created_at=noon)
+    browser = client_as("therapist_a")
+    newest = PlanVersion.objects.filter(plan__case=world.couple_case).order_by("-number").first()
+    for url in (
+        _url(world.couple_case),
+        _url(world.couple_case, "workspace:case_plan_versions"),
+        _url(world.couple_case, "workspace:case_plan_version", number=newest.number),
+    ):
+        html = browser.get(url).content.decode()
+        assert "4 March 2026" in html, url
+        assert "3 March 2026" not in html, url

@@ -45,7 +45,7 @@ from rapport.plans.services import action_step_add, goal_rate, plan_add_approach
 from rapport.plans.sessions import rating_session_choices, session_for_rating, sessions_by_id
 from rapport.reports.charts import written_date
 from rapport.scheduling.models import Appointment
-from rapport.workspace.named_cases import named_case_get
+from rapport.workspace.named_cases import named_case_get, viewer_zone
 
 # Field names of the five levels: "level_-2" reads badly in a URL-encoded body but is unambiguous.
 LEVEL_FIELDS = {level: f"level_{level}" for level in GAS_LEVELS}
@@ -157,8 +157,7 @@ def _session_choices(case: Case, zone: ZoneInfo) -> tuple[list[SessionChoice], s
 
 
 def _zone(user: User, case: Case) -> ZoneInfo:
-    therapist = getattr(user, "therapist", None)
-    return ZoneInfo(therapist.time_zone if therapist is not None and therapist.time_zone else case.practice.time_zone)
+    return ZoneInfo(viewer_zone(user, case))
 
 
 class StepForm(ItemForm):
@@ -351,6 +350,7 @@ def _page(
         "goal_form": new_form if isinstance(new_form, GoalForm) else GoalForm(members=members, auto_id="id_goal_%s"),
         "approach_form": new_form if isinstance(new_form, ApproachForm) else ApproachForm(members=members, auto_id="id_approach_%s"),
         "error": error,
+        "zone": str(zone),
     }
     return render(request, "workspace/case_plan.html", context, status=status)
 
@@ -491,7 +491,12 @@ def case_plan_versions(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse
     user = signed_in_user(request)
     # The notes carry no clinical text, but the page names the clients: recorded as a read.
     case = named_case_get(user, case_id, request=request)
-    context = {"case": case, "members": [m.client for m in case_members(case)], "versions": plan_versions(user, case.public_id)}
+    context = {
+        "case": case,
+        "members": [m.client for m in case_members(case)],
+        "versions": plan_versions(user, case.public_id),
+        "zone": viewer_zone(user, case),
+    }
     return render(request, "workspace/case_plan_versions.html", context)
 
 
@@ -502,6 +507,7 @@ def case_plan_version(request: HttpRequest, case_id: uuid.UUID, number: int) -> 
     case = named_case_get(user, case_id)
     members = [m.client for m in case_members(case)]
     plan = plan_for_viewer(user, case.public_id, version=number, request=request)
-    goals, approaches = _rows(plan, members, user, None, zone=_zone(user, case))
-    context = {"case": case, "members": members, "plan": plan, "goals": goals, "approaches": approaches}
+    zone = _zone(user, case)
+    goals, approaches = _rows(plan, members, user, None, zone=zone)
+    context = {"case": case, "members": members, "plan": plan, "goals": goals, "approaches": approaches, "zone": str(zone)}
     return render(request, "workspace/case_plan_version.html", context)
