@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,23 +26,26 @@ def case_audit_entries(
     ``clients``: the case's clients, when the caller has already read them (saves a query).
     """
     detail = {"fields": fields} if fields else None
+    # (public id, account) of each client, in the case's order: all an event needs.
+    people: list[tuple[uuid.UUID, int | None]]
     if clients is None:
-        members = case.members.order_by("position").select_related("client")
-        clients = [member.client for member in members]
+        people = list(case.members.order_by("position").values_list("client__public_id", "client__user_id"))
+    else:
+        people = [(client.public_id, client.user_id) for client in clients]
     if action == Action.VIEW and getattr(actor, "pk", None) is not None:
-        own = [client for client in clients if client.user_id == actor.pk]
+        own = [person for person in people if person[1] == actor.pk]
         if own:
-            clients = own
+            people = own
     return [
         Entry(
             action=action,
             object_type=object_type,
             object_id=object_id if object_id is not None else case.public_id,
             practice_id=case.practice.public_id,
-            client_id=client.public_id,
+            client_id=public_id,
             detail=detail,
         )
-        for client in clients
+        for public_id, _user_id in people
     ]
 
 

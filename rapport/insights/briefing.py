@@ -267,8 +267,8 @@ def briefing_version(appointment: Appointment) -> str:
         cursor.execute(_VERSION_SQL, [appointment.case_id] * _VERSION_PARAMETERS)
         rows = cursor.fetchall()
     digest = hashlib.sha256()
-    for row in sorted(rows, key=repr):
-        digest.update(repr(row).encode())
+    for line in sorted(repr(row) for row in rows):
+        digest.update(line.encode())
     return digest.hexdigest()
 
 
