@@ -174,6 +174,9 @@ def test_the_email_says_what_a_client_needs_in_their_own_zone_and_nothing_clinic
     sweep(NOW)
     [message] = checkin_mail()
     text = f"{message.subject}\n{message.body}\n{html_of(message)}"
+    # The links' random tokens may spell anything ("...GAD..." now and then): they are not words.
+    for link in links_in(message):
+        text = text.replace(token_of(link), "")
     leaked = [word for word in CLINICAL if word in text]
     assert leaked == [], f"the email carries {leaked}"
     body = message.body
