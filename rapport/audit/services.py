@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -121,6 +122,30 @@ def audit_record_many(*, actor: Any, entries: Sequence[Entry], request: HttpRequ
             events.append(event)
             previous = event.hash
         # One INSERT, its rows in chain order: both databases number them in that order, and the
-        # chain is verified in id order (tested on both, tests/test_audit_chain.py).
-        AuditEvent.objects.bulk_create(events)
+        # chain is verified in id order (tested on both, tests/test_audit_chain.py). Plain SQL, the
+        # values prepared by the model's own fields: every audited page runs it, and bulk_create
+        # spends three times as long building the statement as the database takes to run it.
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(len(events)), [_db_value(field, event) for event in events for field in _INSERTED])
+            ids = [row[0] for row in cursor.fetchall()]
+        for event, pk in zip(events, ids, strict=True):
+            event.pk = pk
+            event._state.adding = False
+            event._state.db = connection.alias
     return events
+
+
+# Every column but the id, which the database assigns.
+_INSERTED = tuple(field for field in AuditEvent._meta.concrete_fields if not field.primary_key)
+
+
+def _db_value(field: Any, event: AuditEvent) -> Any:
+    return field.get_db_prep_save(getattr(event, field.attname), connection)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in _INSERTED)
+    row = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)} RETURNING {connection.ops.quote_name('id')}"  # noqa: S608 - names from the model
