@@ -9,8 +9,8 @@ Timed, through Django's test client and the whole middleware stack, signed in as
 
 - **briefing**: GET of the briefing page, opened again with nothing in the case changed since the
   last opening (the therapist comes back to it: after acknowledging a signal, before the session):
-  the checks, the version query over every row the page reads, the audit events and the page
-  around the body written out for this version of the data.
+  the role check, the version query over every row the page and its access checks read, the
+  audit events and the page around the body written out for this version of the data.
 - **after a change**: GET of the briefing right after a write to the case (the case row is saved,
   so the version differs): everything gathered and written out again, every query, the
   decryption. The charts' input has not changed, so they come from their cache; the very first,

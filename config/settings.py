@@ -210,6 +210,10 @@ else:
     _database["TEST"] = {"NAME": f"test_{_database['NAME']}{_TEST_DB_SUFFIX}"}
     if not _database.get("NAME") or not _database.get("HOST"):
         raise ImproperlyConfigured("DATABASE_URL for PostgreSQL needs a host and a database name.")
+    # Django's cursors bind on the client and never prepare; rapport.core.statements asks for its
+    # few per-request statements to be prepared, which psycopg refuses while this is None (Django's
+    # default). So large that nothing is ever prepared for having merely run often.
+    _database["OPTIONS"] = {**_database.get("OPTIONS", {}), "prepare_threshold": 2**31 - 1}
 _database["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -14,11 +14,14 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from rapport.audit.models import AuditEvent
+from rapport.insights import briefing
 from rapport.insights.briefing import briefing_version
 from rapport.insights.models import Signal, SignalStatus
 from rapport.insights.services import signal_acknowledge
@@ -99,6 +102,20 @@ def _service_renamed(world: World, upcoming: Appointment) -> str:
     return "Couples session (renamed)"
 
 
+def _therapist_moves(world: World, upcoming: Appointment) -> str:
+    therapist = world.therapist_a
+    therapist.time_zone = "Pacific/Kiritimati"
+    therapist.save()
+    return "(Pacific/Kiritimati)"
+
+
+def _practice_renamed(world: World, upcoming: Appointment) -> str:
+    practice = world.practice
+    practice.name = "Fictional Renamed Practice"
+    practice.save()
+    return "Fictional Renamed Practice · Workspace"
+
+
 # A change whose mark is a text that must leave the page, rather than appear on it.
 GONE = "gone: "
 
@@ -111,6 +128,8 @@ CHANGES: dict[str, Callable[[World, Appointment], str]] = {
     "the previous session is cancelled (QuerySet.update)": _previous_cancelled,
     "a check-in is cancelled (QuerySet.update)": _checkin_cancelled,
     "the service is renamed": _service_renamed,
+    "the therapist moves to another time zone": _therapist_moves,
+    "the practice is renamed": _practice_renamed,
 }
 
 
@@ -119,9 +138,9 @@ def test_every_change_to_what_the_page_shows_reaches_the_next_opening(world: Wor
     _past, upcoming = _couple(world)
     browser = client_as("therapist_a")
     before = _open(browser, upcoming)
-    version = briefing_version(upcoming)
+    version = briefing_version(upcoming.public_id)
     expected = CHANGES[change](world, upcoming)
-    assert briefing_version(upcoming) != version
+    assert briefing_version(upcoming.public_id) != version
     after = _open(browser, upcoming)
     if expected.startswith(GONE):
         text = expected.removeprefix(GONE)
@@ -146,11 +165,11 @@ def test_opening_it_again_changes_nothing_and_is_recorded_every_time(world: Worl
     _past, upcoming = _couple(world)
     browser = client_as("therapist_a")
     first = _open(browser, upcoming)
-    version = briefing_version(upcoming)
+    version = briefing_version(upcoming.public_id)
     mark = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     again = _open(browser, upcoming)
     # Reading writes audit events, never a row the page reads: the version stays.
-    assert briefing_version(upcoming) == version
+    assert briefing_version(upcoming.public_id) == version
     # Per response: the form token and the script nonce.
     strip = re.compile(r'(name="csrfmiddlewaretoken" value|nonce)="[^"]+"')
     assert strip.sub("", first) == strip.sub("", again)
@@ -196,6 +215,38 @@ def test_who_may_open_it_is_decided_before_the_cache(world: World, client_as):
     assert client_as("therapist_a").get(_url(upcoming)).status_code == 404
 
 
+def test_who_may_open_it_is_decided_again_when_the_appointment_changes_hands(world: World, client_as):
+    _past, upcoming = _couple(world)
+    assert QUINN_AGENDA in _open(client_as("therapist_a"), upcoming)
+    # Bea covers this one session: Theo, though still the case's therapist, no longer has it.
+    Appointment.objects.filter(pk=upcoming.pk).update(therapist=world.therapist_b)
+    assert client_as("therapist_a").get(_url(upcoming)).status_code == 404
+
+
+def test_the_version_covers_every_table_the_page_and_its_checks_read(world: World, client_as):
+    """What a first opening reads, table by table, is what the version watches: a table read here
+    but missing there would let a change to it go unseen by a reopened page."""
+    _past, upcoming = _couple(world)
+    browser = client_as("therapist_a")
+    browser.get(reverse("workspace:home"))  # the session's own reads, once, out of the way
+    with CaptureQueriesContext(connection) as captured:
+        _open(browser, upcoming)
+    tables = re.compile(r'(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+    read = {
+        table
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+        for table in tables.findall(query["sql"])
+    }
+    # The request's own (the session, its user, their second factor) and the audit chain's end.
+    request_own = {"django_session", "usersessions_usersession", "mfa_authenticator", "audit_auditevent"}
+    watched = set(tables.findall(briefing._VERSION_SQL))
+    assert read - request_own <= watched, sorted(read - request_own - watched)
+    # The capture saw the page being built.
+    assert "clients_case" in read
+    assert "measures_administration" in read
+
+
 def test_a_chart_or_page_kept_in_the_cache_is_dropped_when_it_is_full():
     memo = briefing_views.Memo(2)
     built: list[str] = []
@@ -219,6 +270,6 @@ def test_a_chart_or_page_kept_in_the_cache_is_dropped_when_it_is_full():
 
 def test_the_version_ignores_other_cases(world: World):
     _past, upcoming = _couple(world)
-    version = briefing_version(upcoming)
+    version = briefing_version(upcoming.public_id)
     sent(world.client, world.individual_case, "phq9", {f"phq9_{n}": 1 for n in range(1, 10)}, timezone.now() - timedelta(hours=1))
-    assert briefing_version(upcoming) == version
+    assert briefing_version(upcoming.public_id) == version

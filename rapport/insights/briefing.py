@@ -21,6 +21,7 @@ reused only while nothing it shows has changed.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ from rapport.audit.services import Entry, audit_record_many
 from rapport.clients.case_audit import case_audit_entries
 from rapport.clients.models import Case, Client
 from rapport.clients.selectors import case_members
+from rapport.core.statements import fetch_all
 from rapport.insights.models import Signal
 from rapport.insights.selectors import OPEN
 from rapport.measures.audit import administration_audit_entry
@@ -251,56 +253,87 @@ def briefing_record(*, user: User, reads: Sequence[Entry], request: HttpRequest 
     audit_record_many(actor=user, entries=reads, request=request)
 
 
-def briefing_version(appointment: Appointment) -> str:
-    """A digest that changes whenever anything the briefing of ``appointment`` shows may have changed.
+def briefing_version(appointment_id: uuid.UUID) -> str:
+    """A digest that changes whenever anything the briefing of the appointment ``appointment_id``
+    shows, or anything that decides who may open it, may have changed.
 
-    One query lists the id and ``updated_at`` of every row the briefing reads: the case, its
-    members and their client records, its appointments (and their services), check-ins and
-    signals (and the staff named on them), its plan's items, wordings, answers and action steps.
-    Every model here stamps ``updated_at`` on each save and each ``QuerySet.update``
-    (rapport.core.models), a new row adds a line and a deleted one removes it, so any change of
-    what the page shows changes the digest. Take it *before* gathering: a change made meanwhile
-    then costs one more gathering, never a stale page.
+    One statement lists the id and ``updated_at`` of every row the page and its checks read: the
+    appointment, its therapist and practice (the dates' time zone, the practice's name), the case
+    and its primary therapist, its members and their client records, its appointments (and their
+    services), check-ins and signals (and the staff named on them), its plan with its versions,
+    items, wordings, answers and action steps. Every model here stamps ``updated_at`` on each save
+    and each ``QuerySet.update`` (rapport.core.models), a new row adds a line and a deleted one
+    removes it, so any such change changes the digest. Take it *before* reading anything else: a change made
+    meanwhile then costs one more gathering, never a stale page. It reads no content, only ids and
+    times, and says nothing to anyone: it is only ever a cache key.
     """
-    assert appointment.case_id is not None
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL, [appointment.case_id] * _VERSION_PARAMETERS)
-        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        # Hashed in the database: one short row back instead of a hundred.
+        return str(fetch_all(_VERSION_DIGEST_SQL, [appointment_id])[0][0] or "")
+    prepared = Appointment._meta.get_field("public_id").get_db_prep_value(appointment_id, connection)
     digest = hashlib.sha256()
-    for line in sorted(repr(row) for row in rows):
+    for line in sorted(repr(row) for row in fetch_all(_VERSION_SQL, [prepared])):
         digest.update(line.encode())
     return digest.hexdigest()
 
 
-# Every row the page reads, as (what, id, updated_at). Plain SQL, one statement: it runs on every
-# opening, and the ORM would take longer to build it than the database takes to run it. Each %s is
-# the case's id.
-_VERSION_SQL = (
-    "SELECT 'case', id, updated_at FROM clients_case WHERE id = %s"
-    " UNION ALL "
-    "SELECT 'member', id, updated_at FROM clients_casemember WHERE case_id = %s"
-    " UNION ALL "
-    "SELECT 'client', id, updated_at FROM clients_client WHERE id IN (SELECT client_id FROM clients_casemember WHERE case_id = %s)"
-    " UNION ALL "
-    "SELECT 'appointment', id, updated_at FROM scheduling_appointment WHERE case_id = %s"
-    " UNION ALL "
-    "SELECT 'service', id, updated_at FROM practice_service WHERE id IN (SELECT service_id FROM scheduling_appointment WHERE case_id = %s)"
-    " UNION ALL "
-    "SELECT 'checkin', id, updated_at FROM measures_administration WHERE case_id = %s"
-    " UNION ALL "
-    "SELECT 'signal', id, updated_at FROM insights_signal WHERE case_id = %s"
-    " UNION ALL "
-    "SELECT 'staff', id, updated_at FROM accounts_user WHERE id IN (SELECT acknowledged_by_id FROM insights_signal WHERE case_id = %s UNION SELECT resolved_by_id FROM insights_signal WHERE case_id = %s)"
-    " UNION ALL "
-    "SELECT 'item', id, updated_at FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s)"
-    " UNION ALL "
-    "SELECT 'wording', id, updated_at FROM plans_itemrevision WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s))"
-    " UNION ALL "
-    "SELECT 'answer', id, updated_at FROM plans_agreement WHERE revision_id IN (SELECT id FROM plans_itemrevision WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s)))"
-    " UNION ALL "
-    "SELECT 'step', id, updated_at FROM plans_actionstep WHERE item_id IN (SELECT id FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans_treatmentplan WHERE case_id = %s))"
+# Every row the page and its checks read, as (what, id, updated_at). Plain SQL, one statement with
+# one parameter (the appointment's public id): it runs on every opening, and the ORM would take
+# longer to build it than the database takes to run it.
+_VERSION_WITH = (
+    "WITH target AS (SELECT id, case_id, therapist_id, practice_id, updated_at FROM scheduling_appointment WHERE public_id = %s),"
+    " cases AS (SELECT id, primary_therapist_id, updated_at FROM clients_case WHERE id IN (SELECT case_id FROM target)),"
+    " plans AS (SELECT id, updated_at FROM plans_treatmentplan WHERE case_id IN (SELECT id FROM cases)),"
+    " items AS (SELECT id, updated_at FROM plans_planitem WHERE plan_id IN (SELECT id FROM plans)) "
 )
-_VERSION_PARAMETERS = _VERSION_SQL.count("%s")
+_VERSION_ROWS = (
+    "SELECT 'this', id, updated_at FROM target"
+    " UNION ALL "
+    "SELECT 'practice', id, updated_at FROM practice_practice WHERE id IN (SELECT practice_id FROM target)"
+    " UNION ALL "
+    "SELECT 'therapist', id, updated_at FROM practice_therapist"
+    " WHERE id IN (SELECT therapist_id FROM target UNION SELECT primary_therapist_id FROM cases)"
+    " UNION ALL "
+    "SELECT 'case', id, updated_at FROM cases"
+    " UNION ALL "
+    "SELECT 'member', id, updated_at FROM clients_casemember WHERE case_id IN (SELECT id FROM cases)"
+    " UNION ALL "
+    "SELECT 'client', id, updated_at FROM clients_client"
+    " WHERE id IN (SELECT client_id FROM clients_casemember WHERE case_id IN (SELECT id FROM cases))"
+    " UNION ALL "
+    "SELECT 'appointment', id, updated_at FROM scheduling_appointment WHERE case_id IN (SELECT id FROM cases)"
+    " UNION ALL "
+    "SELECT 'service', id, updated_at FROM practice_service"
+    " WHERE id IN (SELECT service_id FROM scheduling_appointment WHERE case_id IN (SELECT id FROM cases))"
+    " UNION ALL "
+    "SELECT 'checkin', id, updated_at FROM measures_administration WHERE case_id IN (SELECT id FROM cases)"
+    " UNION ALL "
+    "SELECT 'signal', id, updated_at FROM insights_signal WHERE case_id IN (SELECT id FROM cases)"
+    " UNION ALL "
+    "SELECT 'staff', id, updated_at FROM accounts_user WHERE id IN"
+    " (SELECT acknowledged_by_id FROM insights_signal WHERE case_id IN (SELECT id FROM cases)"
+    " UNION SELECT resolved_by_id FROM insights_signal WHERE case_id IN (SELECT id FROM cases))"
+    " UNION ALL "
+    "SELECT 'plan', id, updated_at FROM plans"
+    " UNION ALL "
+    "SELECT 'plan version', id, updated_at FROM plans_planversion WHERE plan_id IN (SELECT id FROM plans)"
+    " UNION ALL "
+    "SELECT 'item', id, updated_at FROM items"
+    " UNION ALL "
+    "SELECT 'wording', id, updated_at FROM plans_itemrevision WHERE item_id IN (SELECT id FROM items)"
+    " UNION ALL "
+    "SELECT 'answer', id, updated_at FROM plans_agreement"
+    " WHERE revision_id IN (SELECT id FROM plans_itemrevision WHERE item_id IN (SELECT id FROM items))"
+    " UNION ALL "
+    "SELECT 'step', id, updated_at FROM plans_actionstep WHERE item_id IN (SELECT id FROM items)"
+)
+_VERSION_SQL = _VERSION_WITH + _VERSION_ROWS
+# The same rows, hashed by PostgreSQL in a fixed order: (what, id) is unique.
+_VERSION_DIGEST_SQL = (
+    _VERSION_WITH  # noqa: S608 - constants only
+    + "SELECT encode(sha256(convert_to(string_agg(concat_ws(' ', what, id, updated_at), ',' ORDER BY what, id), 'UTF8')), 'hex')"
+    + f" FROM ({_VERSION_ROWS}) AS version_rows(what, id, updated_at)"
+)
 
 
 def session_checkins(appointments: Sequence[Appointment]) -> dict[int, SessionCheckins]:

@@ -10,11 +10,13 @@ appointment page offers no link to it.
 The data comes from ``insights.briefing``; this module turns it into charts and words. Gathering
 and writing out a couple's history costs several times what sending the page costs, and the page
 is opened again and again for the same history (before the session, after acknowledging a signal,
-after a note), so the written-out page body is kept in a small in-process cache keyed by
-``briefing_version``, a digest of every row the page reads: any change to what it shows changes
-the key. Each opening is still checked and recorded as a read (``briefing_record``), cached or not.
-Charts, which take a good part of a second each to draw, are cached by their exact input too
-(docs/briefing.md).
+after a note), so the written-out page body is kept in a small in-process cache keyed by the
+reader (who, in which role and practice) and ``briefing_version``, a digest of every row the page
+and the checks above read: any change to what it shows, or to who may see it, changes the key. A
+page is kept only after the checks let its reader in, and served again only to that reader while
+none of those rows has changed. Each opening is recorded as a read (``briefing_record``), cached
+or not. Charts, which take a good part of a second each to draw, are cached by their exact input
+too (docs/briefing.md).
 """
 
 from __future__ import annotations
@@ -164,6 +166,7 @@ class _Page:
 
     body: str  # the page's main content, with _CSRF_PLACEHOLDER for each form's token
     reads: tuple[Entry, ...]
+    practice_name: str  # for the page's header
 
 
 def _body(briefing: Briefing, zone: ZoneInfo, return_to: str) -> str:
@@ -190,27 +193,32 @@ def _body(briefing: Briefing, zone: ZoneInfo, return_to: str) -> str:
 @role_required([Role.THERAPIST])
 def appointment_briefing(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
     user = signed_in_user(request)
-    # The clients come with the briefing, when it is gathered: not needed to check or to recognise it.
-    appointment = appointment_get_for_user(user, appointment_id, with_people=False)
-    if appointment.case is None:
-        raise Http404("A consultation without a case has no briefing.")
-    case = named_case_of(user, appointment.case)
-    # The appointment came with its practice, the case's own: the audit events name it.
-    if case.practice_id == appointment.practice_id:
-        case.practice = appointment.practice
-    briefing_check(user, appointment, case)
-    zone = ZoneInfo(appointment.therapist.time_zone or appointment.practice.time_zone)
-    # Taken before gathering: a change made while the page is built only costs a rebuild later.
-    version = briefing_version(appointment)
-    key = repr((appointment.pk, user.pk, version, str(zone), request.path))
+    # Taken before anything else is read: a change made while the page is built only costs a rebuild later.
+    version = briefing_version(appointment_id)
+    # The version covers every row the checks below read; the user's own part of them (who, which
+    # role, which practice) is in the key. A page is kept only once the checks let this user in.
+    key = repr((appointment_id, user.pk, user.role, user.practice_id, version, request.path))
 
     def build() -> _Page:
+        # The clients come with the briefing, when it is gathered: not needed to check or to recognise it.
+        appointment = appointment_get_for_user(user, appointment_id, with_people=False)
+        if appointment.case is None:
+            raise Http404("A consultation without a case has no briefing.")
+        case = named_case_of(user, appointment.case)
+        # The appointment came with its practice, the case's own: the audit events name it.
+        if case.practice_id == appointment.practice_id:
+            case.practice = appointment.practice
+        briefing_check(user, appointment, case)
+        zone = ZoneInfo(appointment.therapist.time_zone or appointment.practice.time_zone)
         briefing = briefing_gather(user=user, appointment=appointment, case=case)
-        return _Page(body=_body(briefing, zone, request.path), reads=briefing.reads)
+        return _Page(
+            body=_body(briefing, zone, request.path),
+            reads=briefing.reads,
+            practice_name=appointment.practice.name,
+        )
 
     page = pages_memo.get(key, build)
     briefing_record(user=user, reads=page.reads, request=request)
-    # The appointment came with its therapist and practice: the base template reuses them.
-    user.practice = appointment.practice
     body = page.body.replace(_CSRF_PLACEHOLDER, get_token(request))
-    return render(request, "workspace/briefing.html", {"body": mark_safe(body)})  # noqa: S308 - our own template's output
+    context = {"body": mark_safe(body), "practice_name": page.practice_name}  # noqa: S308 - our own template's output
+    return render(request, "workspace/briefing.html", context)
