@@ -1,5 +1,5 @@
-"""The briefing's page cache: every change to what the page shows reaches the next opening, every
-opening is checked and recorded, and each browser gets its own form token.
+"""The briefing's page cache: every change to what the page shows, or to who may open it, reaches
+the next opening, every opening is recorded, and each browser gets its own form token.
 
 The page body is kept per version of the data (rapport.insights.briefing.briefing_version), so each
 test opens the briefing once to fill the cache, changes one thing in the way the product changes it
@@ -204,7 +204,7 @@ def test_a_reopened_page_carries_this_browsers_own_form_token(world: World):
     assert Signal.objects.get(pk=signal.pk).status == SignalStatus.ACKNOWLEDGED
 
 
-def test_who_may_open_it_is_decided_before_the_cache(world: World, client_as):
+def test_a_case_moved_to_another_therapist_is_refused_at_the_next_opening(world: World, client_as):
     _past, upcoming = _couple(world)
     assert QUINN_AGENDA in _open(client_as("therapist_a"), upcoming)
     assert client_as("therapist_b").get(_url(upcoming)).status_code == 404
@@ -215,7 +215,7 @@ def test_who_may_open_it_is_decided_before_the_cache(world: World, client_as):
     assert client_as("therapist_a").get(_url(upcoming)).status_code == 404
 
 
-def test_who_may_open_it_is_decided_again_when_the_appointment_changes_hands(world: World, client_as):
+def test_a_session_handed_to_a_colleague_is_refused_at_the_next_opening(world: World, client_as):
     _past, upcoming = _couple(world)
     assert QUINN_AGENDA in _open(client_as("therapist_a"), upcoming)
     # Bea covers this one session: Theo, though still the case's therapist, no longer has it.
