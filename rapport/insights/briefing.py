@@ -263,9 +263,9 @@ def briefing_version(appointment_id: uuid.UUID) -> str:
     services), check-ins and signals (and the staff named on them), its plan with its versions,
     items, wordings, answers and action steps. Every model here stamps ``updated_at`` on each save
     and each ``QuerySet.update`` (rapport.core.models), a new row adds a line and a deleted one
-    removes it, so any such change changes the digest. Take it *before* reading anything else: a change made
-    meanwhile then costs one more gathering, never a stale page. It reads no content, only ids and
-    times, and says nothing to anyone: it is only ever a cache key.
+    removes it, so any such change changes the digest. Take it *before* reading anything else: a
+    change made meanwhile then costs one more gathering, never a stale page. It reads no content,
+    only ids and times, and says nothing to anyone: it is only ever a cache key.
     """
     if connection.vendor == "postgresql":
         # Hashed in the database: one short row back instead of a hundred.
