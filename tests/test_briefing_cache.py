@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -58,13 +59,6 @@ def _acknowledged(world: World, upcoming: Appointment) -> str:
     return f"Acknowledged by {therapist.full_name}"
 
 
-def _renamed_client(world: World, upcoming: Appointment) -> str:
-    client = world.partner_b
-    client.full_name = "Quinn Renamed"
-    client.save()
-    return "Quinn Renamed"
-
-
 def _step_done(world: World, upcoming: Appointment) -> str:
     step = ActionStep.objects.get(item__plan__case=world.couple_case, done_at__isnull=True)
     action_step_complete(actor=world.user("partner_b"), step=step)
@@ -95,25 +89,16 @@ def _checkin_cancelled(world: World, upcoming: Appointment) -> str:
     return GONE + QUINN_AGENDA
 
 
-def _service_renamed(world: World, upcoming: Appointment) -> str:
-    service = upcoming.service
-    service.name = "Couples session (renamed)"
-    service.save()
-    return "Couples session (renamed)"
+def _saved(row_of: Callable[[World, Appointment], Any], field: str, value: str, mark: str = "") -> Callable[[World, Appointment], str]:
+    """A change that sets one field of one row and saves it; its mark is the value unless given."""
 
+    def change(world: World, upcoming: Appointment) -> str:
+        row = row_of(world, upcoming)
+        setattr(row, field, value)
+        row.save()
+        return mark or value
 
-def _therapist_moves(world: World, upcoming: Appointment) -> str:
-    therapist = world.therapist_a
-    therapist.time_zone = "Pacific/Kiritimati"
-    therapist.save()
-    return "(Pacific/Kiritimati)"
-
-
-def _practice_renamed(world: World, upcoming: Appointment) -> str:
-    practice = world.practice
-    practice.name = "Fictional Renamed Practice"
-    practice.save()
-    return "Fictional Renamed Practice · Workspace"
+    return change
 
 
 # A change whose mark is a text that must leave the page, rather than appear on it.
@@ -122,14 +107,18 @@ GONE = "gone: "
 CHANGES: dict[str, Callable[[World, Appointment], str]] = {
     "a client sends a pre-session check-in": _new_agenda,
     "the therapist acknowledges a signal": _acknowledged,
-    "a client's name is corrected": _renamed_client,
+    "a client's name is corrected": _saved(lambda world, _: world.partner_b, "full_name", "Quinn Renamed"),
     "a client checks off a step": _step_done,
     "both partners agree to the plan": _both_agree,
     "the previous session is cancelled (QuerySet.update)": _previous_cancelled,
     "a check-in is cancelled (QuerySet.update)": _checkin_cancelled,
-    "the service is renamed": _service_renamed,
-    "the therapist moves to another time zone": _therapist_moves,
-    "the practice is renamed": _practice_renamed,
+    "the service is renamed": _saved(lambda _, upcoming: upcoming.service, "name", "Couples session (renamed)"),
+    "the therapist moves to another time zone": _saved(
+        lambda world, _: world.therapist_a, "time_zone", "Pacific/Kiritimati", mark="(Pacific/Kiritimati)"
+    ),
+    "the practice is renamed": _saved(
+        lambda world, _: world.practice, "name", "Fictional Renamed Practice", mark="Fictional Renamed Practice · Workspace"
+    ),
 }
 
 
