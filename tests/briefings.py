@@ -1,6 +1,6 @@
 """Sessions with a history behind them, for the briefing's tests. Every answer and word is fictional.
 
-Sessions are made as rows at chosen times (as tests/matrix_calendar.py does), a week apart and
+Sessions are made as rows at chosen times (tests.past_sessions.appointment_row), a week apart and
 ending yesterday, with the session being briefed tomorrow, so steps checked off "now" fall after
 the previous session. Check-ins go through the real submission path (tests/results.sent).
 """
@@ -15,6 +15,7 @@ from rapport.clients.models import Case
 from rapport.measures.models import Administration, Timing
 from rapport.practice.models import Service, ServiceKind, Therapist
 from rapport.scheduling.models import Appointment, AppointmentStatus
+from tests.past_sessions import appointment_row
 from tests.results import phq9, sent
 
 AGENDA = "Fictional: I want to talk about the move and my sister."
@@ -25,18 +26,7 @@ def session(
 ) -> Appointment:
     kind = kind or (ServiceKind.COUPLE if case is not None and case.members.count() == 2 else ServiceKind.INDIVIDUAL)
     service = Service.objects.get(practice_id=therapist.practice_id, kind=kind)
-    end = start + timedelta(minutes=service.duration_minutes)
-    return Appointment.objects.create(
-        practice_id=therapist.practice_id,
-        therapist=therapist,
-        service=service,
-        case=case,
-        start=start,
-        end=end,
-        blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
-        blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
-        status=status,
-    )
+    return appointment_row(therapist, service, start, case=case, status=status)
 
 
 def for_session(administration: Administration, appointment: Appointment) -> Administration:

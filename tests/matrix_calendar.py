@@ -22,6 +22,7 @@ from rapport.practice.models import Service, ServiceKind, Therapist
 from rapport.scheduling.diary import calendar_feed_issue
 from rapport.scheduling.models import Appointment, TimeBlock
 from tests.matrix_declarations import _CASE_VARIANTS, LOGIN, MISSING_CASE_ID, Check, Outcome, Redirect, _case, _case_kwargs, expect
+from tests.past_sessions import appointment_row
 from tests.personas import World
 
 BOGUS_FEED_TOKEN = "bogus-feed-token-0000"
@@ -38,19 +39,7 @@ def _appointment(therapist: Therapist, kind: str, *, case: Case | None = None, h
     if existing is not None:
         return existing
     service = Service.objects.get(practice_id=therapist.practice_id, kind=kind)
-    end = start + timedelta(minutes=service.duration_minutes)
-    return Appointment.objects.create(
-        practice_id=therapist.practice_id,
-        therapist=therapist,
-        service=service,
-        case=case,
-        start=start,
-        end=end,
-        blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
-        blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
-        reason="FICTIONAL-REASON for the authorization matrix",
-        **fields,
-    )
+    return appointment_row(therapist, service, start, case=case, reason="FICTIONAL-REASON for the authorization matrix", **fields)
 
 
 def _own(world: World) -> Appointment:

@@ -26,6 +26,7 @@ from rapport.scheduling.models import (
     WorkingHours,
 )
 from rapport.scheduling.services import appointment_book, appointment_cancel
+from tests.past_sessions import appointment_row
 from tests.personas import PASSWORD
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -51,19 +52,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def _raw(world, kind: str, start: datetime, *, case=None, **fields) -> Appointment:
     """Straight to the table, for times booking would refuse (the past, a weekend night)."""
-    service = _service(world, kind)
-    end = start + timedelta(minutes=service.duration_minutes)
-    return Appointment.objects.create(
-        practice=world.practice,
-        therapist=world.therapist_a,
-        service=service,
-        case=case,
-        start=start,
-        end=end,
-        blocked_start=start,
-        blocked_end=end,
-        **fields,
-    )
+    return appointment_row(world.therapist_a, _service(world, kind), start, case=case, buffered=False, **fields)
 
 
 @pytest.fixture
