@@ -2,19 +2,24 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
+from django.test import RequestFactory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rapport.audit import services as audit_services
 from rapport.audit.chain import GENESIS, ChainedEvent, canonical, event_hash, link_hash, utc_iso, verify
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import Entry, audit_record, audit_record_many
-from rapport.audit.verification import audit_chain_verify
+from rapport.audit.verification import _stream, audit_chain_verify
 
 
 def _chain(length: int) -> list[ChainedEvent]:
@@ -292,3 +297,35 @@ def test_concurrent_batches_keep_one_linear_chain():
     details = list(AuditEvent.objects.order_by("id").values_list("detail", flat=True))
     for start in range(0, 96, 3):
         assert len({(d["worker"], d["n"]) for d in details[start : start + 3]}) == 1
+
+
+@pytest.mark.django_db
+def test_times_and_ids_read_back_in_the_chains_own_form(world, monkeypatch):
+    """The verifier takes times and ids as text written by the database (PostgreSQL formats them;
+    SQLite hands back what it stores): a time on a whole second, a time given in another zone, the
+    last microsecond of a day, and every id set must all verify as appended."""
+    moments = iter(
+        [
+            datetime(2026, 3, 29, 1, 0, 0, tzinfo=ZoneInfo("Europe/London")),
+            datetime(2026, 11, 26, 23, 59, 59, 999999, tzinfo=ZoneInfo("Pacific/Kiritimati")),
+            datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        ]
+    )
+    monkeypatch.setattr(audit_services, "timezone", SimpleNamespace(now=lambda: next(moments)))
+    entry = Entry(
+        action="view",
+        object_type="test.forms",
+        object_id=uuid.uuid4(),
+        practice_id=world.practice.public_id,
+        client_id=world.partner_a.public_id,
+        detail={"fields": ["answers"], "count": 2},
+    )
+    audit_record_many(actor=world.user("therapist_a"), entries=[entry] * 3, request=RequestFactory().get("/"))
+    result = audit_chain_verify()
+    assert result.ok, [p.message for p in result.problems]
+    # And a change to one of those texts is still caught.
+    stored = AuditEvent.objects.filter(object_type="test.forms").order_by("id").first()
+    assert stored is not None
+    assert stored.occurred_at.microsecond == 0
+    forged = [e._replace(occurred_at=e.occurred_at.replace(".000000", ".000001")) if e.seq == stored.pk else e for e in _stream(1000)]
+    assert [p.seq for p in verify(forged).problems] == [stored.pk]

@@ -7,19 +7,26 @@ strings with string operations: no model instances, and on SQLite no UUID or dat
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection
 
-from rapport.audit.chain import ChainedEvent, VerifyResult, utc_iso, verify
+from rapport.audit.chain import ChainedEvent, VerifyResult, verify
 
 # The table name is fixed by the model; no part of this statement comes from input.
 _COLUMNS_AFTER_TIME = "actor_id, actor_role, action, practice_id, client_id, object_type, object_id, ip_address, detail, prev_hash, hash"
 _SELECT = f"SELECT id, public_id, occurred_at, {_COLUMNS_AFTER_TIME} FROM audit_auditevent WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608
 # On SQLite, `|| ''` hands the stored text back untouched, skipping the slow datetime converter.
 _SELECT_SQLITE = _SELECT.replace("occurred_at,", "occurred_at || '',", 1)
+# On PostgreSQL the server writes ids and times in the chain's own text forms (utc_iso: UTC,
+# microseconds, "+00:00"), which costs it far less than building UUID and datetime objects costs us.
+_SELECT_POSTGRESQL = (
+    _SELECT.replace("public_id,", "public_id::text,", 1)
+    .replace("occurred_at,", """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),""", 1)
+    .replace("practice_id, client_id,", "practice_id::text, client_id::text,", 1)
+    .replace("object_id,", "object_id::text,", 1)
+)
 
 
 def _uuid_from_sqlite(value: str | None) -> str | None:
@@ -29,8 +36,8 @@ def _uuid_from_sqlite(value: str | None) -> str | None:
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
-def _uuid_from_postgresql(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _time_from_sqlite(value: str) -> str:
@@ -55,7 +62,7 @@ def _stream(batch_size: int) -> Iterator[ChainedEvent]:
     if connection.vendor == "sqlite":
         select, as_uuid, as_time = _SELECT_SQLITE, _uuid_from_sqlite, _time_from_sqlite
     else:
-        select, as_uuid, as_time = _SELECT, _uuid_from_postgresql, utc_iso
+        select, as_uuid, as_time = _SELECT_POSTGRESQL, _as_is, _as_is
     last_id = 0
     while True:
         with connection.cursor() as cursor:
