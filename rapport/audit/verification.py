@@ -1,7 +1,8 @@
 """Reading the stored chain fast enough to verify a million events in seconds (RELIABILITY target 19).
 
 Rows are read with a plain cursor in id order, in batches, and turned into the chain's canonical
-strings with string operations: no model instances, and on SQLite no UUID or datetime objects either.
+strings with string operations: no model instances, and no UUID or datetime objects either (SQLite
+hands back the text it stores; PostgreSQL is asked for text).
 """
 
 from __future__ import annotations
