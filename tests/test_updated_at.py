@@ -8,6 +8,7 @@ and ``QuerySet.update()``, on a domain model and on the user model (its own mana
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -24,19 +25,24 @@ def _backdate(model: type, pk: int) -> None:
     model.objects.filter(pk=pk).update(updated_at=timezone.now() - timedelta(days=30))
 
 
+def _write(model: Any, pk: int, how: str, field: str, value: str) -> None:
+    """Write one row the way ``how`` names: a plain save, a save of one field, or a QuerySet.update()."""
+    if how == "save":
+        model.objects.get(pk=pk).save()
+    elif how == "save_some_fields":
+        fresh = model.objects.get(pk=pk)
+        setattr(fresh, field, value)
+        fresh.save(update_fields=[field])
+    else:
+        model.objects.filter(pk=pk).update(**{field: value})
+
+
 @pytest.mark.parametrize("how", ["save", "save_some_fields", "queryset_update"])
 def test_every_way_of_writing_a_case_stamps_it(world: World, how: str):
     case = world.couple_case
     _backdate(Case, case.pk)
     stale = Case.objects.get(pk=case.pk).updated_at
-    if how == "save":
-        Case.objects.get(pk=case.pk).save()
-    elif how == "save_some_fields":
-        fresh = Case.objects.get(pk=case.pk)
-        fresh.status = "closed"
-        fresh.save(update_fields=["status"])
-    else:
-        Case.objects.filter(pk=case.pk).update(status="closed")
+    _write(Case, case.pk, how, "status", "closed")
     assert Case.objects.get(pk=case.pk).updated_at > stale
 
 
@@ -59,10 +65,5 @@ def test_the_user_model_is_stamped_too(world: World, how: str):
     user = world.user("therapist_a")
     _backdate(User, user.pk)
     stale = User.objects.get(pk=user.pk).updated_at
-    if how == "save_some_fields":
-        fresh = User.objects.get(pk=user.pk)
-        fresh.full_name = "Theo Renamed"
-        fresh.save(update_fields=["full_name"])
-    else:
-        User.objects.filter(pk=user.pk).update(full_name="Theo Renamed")
+    _write(User, user.pk, how, "full_name", "Theo Renamed")
     assert User.objects.get(pk=user.pk).updated_at > stale
